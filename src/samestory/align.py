@@ -1,0 +1,399 @@
+"""Align: the passages two cleaned texts share, and what each has alone.
+
+Two kinds of passage, in any order between the two texts:
+
+* **verbatim** — maximal shared word runs. Every shared run of ``seed`` words is found at once
+  with hashed word n-grams and a sorted join (numpy, no pair loop); seeds on one diagonal
+  become exact runs; runs are chosen one-to-one, longest first; runs that follow each other
+  in both texts with at most ``gap`` differing words between them merge into one passage,
+  so a changed word or a short insertion does not break a passage.
+* **paraphrase** — sentence pairs that say the same in other words, scored by
+  ``samestory.similarity.paraphrase_matrix`` over the sentences verbatim passages leave
+  mostly uncovered, matched one-to-one, best first, at ``PARAPHRASE_THRESHOLD`` or above.
+
+Everything is computed on the cleaned texts and every span is mapped back to the original
+characters with ``Cleaned.to_original``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from samestory import similarity
+from samestory.clean import Cleaned
+from samestory.document import Passage, Span
+
+__all__ = ["Alignment", "Tokens", "align", "split_sentences", "tokenize"]
+
+_WORD_RE = re.compile(r"\w+")
+
+# --- sentences ---------------------------------------------------------------------------
+
+_BOUNDARY_RE = re.compile(r"[.!?]+[\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9])|\n\n")
+# fmt: off
+_ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt",
+    "cpt", "st", "jr", "sr", "inc", "ltd", "co", "corp", "no", "nos", "vs", "jan", "feb",
+    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft",
+    "rev", "hon", "pres", "dept", "est", "approx", "fig", "vol", "u.s", "u.k", "u.n", "e.g",
+    "i.e", "cf", "al",
+})
+# fmt: on
+_LAST_WORD_RE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """[start, end) spans of the sentences of ``text`` (a paragraph break always ends one).
+
+    A full stop after a known abbreviation ("Dr.", "Sept.", "U.S.") or a single initial does
+    not end a sentence. Spans are trimmed of surrounding whitespace.
+
+    Example:
+        >>> t = "Dr. Ana Ruiz met J. Berg in the U.S. on Sept. 7. They spoke. Then?\\n\\nNew."
+        >>> [t[s:e] for s, e in split_sentences(t)]
+        ['Dr. Ana Ruiz met J. Berg in the U.S. on Sept. 7.', 'They spoke.', 'Then?', 'New.']
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY_RE.finditer(text):
+        end = m.end()
+        if m.group() != "\n\n" and m.group()[0] == ".":
+            w = _LAST_WORD_RE.search(text, max(start, m.start() - 12), m.start() + 1)
+            if w is not None and w.end() == m.start() + 1:
+                word = w.group(1).lower()
+                if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                    continue
+        _add_span(text, start, end, spans)
+        start = end
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+# --- words -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Tokens:
+    """The casefolded words of a cleaned text and their [start, end) character spans."""
+
+    words: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+
+
+def tokenize(text: str) -> Tokens:
+    """Casefolded word tokens with their character spans.
+
+    Example:
+        >>> tokenize("The Plan, agreed.").words
+        ['the', 'plan', 'agreed']
+    """
+    words: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for m in _WORD_RE.finditer(text):
+        words.append(m.group().casefold())
+        starts.append(m.start())
+        ends.append(m.end())
+    return Tokens(words, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
+
+
+_MULTIPLIERS = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93]
+    + [0xFF51AFD7ED558CCD ^ (i * 0x2545F4914F6CDD1D % 2**64) | 1 for i in range(60)],
+    dtype=np.uint64,
+)
+
+
+def _gram_hashes(ids: np.ndarray, k: int) -> np.ndarray:
+    """A 64-bit hash of every run of ``k`` word ids (multiply-add, wrapping)."""
+    n = len(ids) - k + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    ids = ids.astype(np.uint64) + np.uint64(1)
+    h = np.zeros(n, dtype=np.uint64)
+    for t in range(k):
+        h = h ^ (ids[t : t + n] * _MULTIPLIERS[t % len(_MULTIPLIERS)])
+        h = (h << np.uint64(7)) | (h >> np.uint64(57))
+    return h
+
+
+# --- verbatim runs -----------------------------------------------------------------------
+
+
+def _seed_pairs(ha: np.ndarray, hb: np.ndarray, max_repeats: int) -> tuple[np.ndarray, ...]:
+    """All (i, j) with ha[i] == hb[j], skipping n-grams repeated more than ``max_repeats``."""
+    order = np.argsort(hb, kind="stable")
+    sb = hb[order]
+    lo = np.searchsorted(sb, ha, side="left")
+    hi = np.searchsorted(sb, ha, side="right")
+    counts = hi - lo
+    _, inv, per_a = np.unique(ha, return_inverse=True, return_counts=True)
+    keep = (counts > 0) & (counts <= max_repeats) & (per_a[inv] <= max_repeats)
+    ia = np.nonzero(keep)[0]
+    if len(ia) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    reps = counts[ia]
+    i = np.repeat(ia, reps)
+    # offsets 0..reps-1 within each group
+    first = np.repeat(np.cumsum(reps) - reps, reps)
+    within = np.arange(len(i)) - first
+    j = order[np.repeat(lo[ia], reps) + within]
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+def _exact_runs(i: np.ndarray, j: np.ndarray, k: int) -> np.ndarray:
+    """Seeds on one diagonal with consecutive positions become runs: rows (a0, a1, b0, b1)."""
+    if len(i) == 0:
+        return np.zeros((0, 4), dtype=np.int64)
+    d = j - i
+    order = np.lexsort((i, d))
+    i, d = i[order], d[order]
+    brk = np.ones(len(i), dtype=bool)
+    brk[1:] = (d[1:] != d[:-1]) | (i[1:] != i[:-1] + 1)
+    starts = np.nonzero(brk)[0]
+    ends = np.append(starts[1:], len(i)) - 1
+    a0 = i[starts]
+    a1 = i[ends] + k
+    return np.stack([a0, a1, a0 + d[starts], a1 + d[starts]], axis=1)
+
+
+def _choose_runs(runs: np.ndarray, na: int, nb: int, min_len: int) -> list[list[int]]:
+    """One-to-one runs, longest first; a run that overlaps chosen ones keeps its free part."""
+    used_a = np.zeros(na, dtype=bool)
+    used_b = np.zeros(nb, dtype=bool)
+    lengths = runs[:, 1] - runs[:, 0]
+    order = np.lexsort((runs[:, 2], runs[:, 0], -lengths))
+    chosen: list[list[int]] = []
+    for r in order:
+        a0, a1, b0, b1 = (int(x) for x in runs[r])
+        free = ~(used_a[a0:a1] | used_b[b0:b1])
+        if not free.any():
+            continue
+        if not free.all():
+            # longest stretch of free positions
+            edges = np.diff(np.concatenate(([0], free.view(np.int8), [0])))
+            s_idx = np.nonzero(edges == 1)[0]
+            e_idx = np.nonzero(edges == -1)[0]
+            best = int(np.argmax(e_idx - s_idx))
+            off0, off1 = int(s_idx[best]), int(e_idx[best])
+            a0, a1, b0, b1 = a0 + off0, a0 + off1, b0 + off0, b0 + off1
+        if a1 - a0 < min_len:
+            continue
+        used_a[a0:a1] = True
+        used_b[b0:b1] = True
+        chosen.append([a0, a1, b0, b1, a1 - a0])
+    chosen.sort()
+    return chosen
+
+
+def _merge_runs(runs: list[list[int]], gap: int) -> list[list[int]]:
+    """Join runs that follow each other in both texts with at most ``gap`` words between."""
+    merged: list[list[int]] = []
+    for run in runs:
+        if merged:
+            last = merged[-1]
+            ga, gb = run[0] - last[1], run[2] - last[3]
+            if 0 <= ga <= gap and 0 <= gb <= gap:
+                last[1], last[3], last[4] = run[1], run[3], last[4] + run[4]
+                continue
+        merged.append(list(run))
+    return merged
+
+
+def verbatim_runs(
+    a: Tokens, b: Tokens, *, seed: int = 4, gap: int = 3, min_words: int = 7, max_repeats: int = 20
+) -> list[list[int]]:
+    """Verbatim passages as word ranges: rows [a0, a1, b0, b1, matched_words].
+
+    Example:
+        >>> a = tokenize("the council approved the new harbour plan on monday after a long debate")
+        >>> b = tokenize("late on monday the council approved the new harbour plan after debate")
+        >>> verbatim_runs(a, b, min_words=5)
+        [[0, 7, 3, 10, 7]]
+    """
+    vocab: dict[str, int] = {}
+    ids_a = np.array([vocab.setdefault(w, len(vocab)) for w in a.words], dtype=np.int64)
+    ids_b = np.array([vocab.setdefault(w, len(vocab)) for w in b.words], dtype=np.int64)
+    k = seed
+    if len(ids_a) < k or len(ids_b) < k:
+        return []
+    i, j = _seed_pairs(_gram_hashes(ids_a, k), _gram_hashes(ids_b, k), max_repeats)
+    runs = _exact_runs(i, j, k)
+    # hashes can collide: keep only runs whose words really are equal
+    runs = np.array(
+        [r for r in runs.tolist() if np.array_equal(ids_a[r[0] : r[1]], ids_b[r[2] : r[3]])],
+        dtype=np.int64,
+    ).reshape(-1, 4)
+    chosen = _choose_runs(runs, len(ids_a), len(ids_b), k)
+    return [r for r in _merge_runs(chosen, gap) if r[4] >= min_words]
+
+
+# --- the alignment -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Alignment:
+    """Passages, unique text and word coverage of an aligned pair of cleaned texts."""
+
+    passages: list[Passage]
+    unique_a: list[Span]
+    unique_b: list[Span]
+    verbatim: tuple[float, float]
+    paraphrase: tuple[float, float]
+    notes: list[str]
+
+
+def _sentence_words(tokens: Tokens, sents: list[tuple[int, int]]) -> np.ndarray:
+    """For each sentence, its first and one-past-last word index: shape (n, 2)."""
+    if not sents:
+        return np.zeros((0, 2), dtype=np.int64)
+    bounds = np.array(sents, dtype=np.int64)
+    first = np.searchsorted(tokens.starts, bounds[:, 0], side="left")
+    last = np.searchsorted(tokens.starts, bounds[:, 1], side="left")
+    return np.stack([first, last], axis=1)
+
+
+def _span(c: Cleaned, start: int, end: int) -> tuple[tuple[int, int], str]:
+    s, e = c.to_original(start, end)
+    return (s, e), c.original[s:e]
+
+
+def align(
+    a: Cleaned,
+    b: Cleaned,
+    *,
+    seed: int = 4,
+    gap: int = 3,
+    min_words: int = 7,
+    max_sentence_pairs: int = 250_000,
+    paraphrase_threshold: float | None = None,
+) -> Alignment:
+    """Align two cleaned texts: verbatim passages, paraphrase sentence pairs, unique text.
+
+    Args:
+        a, b: cleaned texts (spans in the result point into their originals).
+        seed: words in an exact n-gram that starts a verbatim run.
+        gap: most differing words between two runs merged into one verbatim passage.
+        min_words: fewest matching words a verbatim passage needs.
+        max_sentence_pairs: above this many sentence pairs, paraphrase alignment is skipped
+            (and a note says so) to keep huge inputs tractable.
+        paraphrase_threshold: defaults to ``samestory.similarity.PARAPHRASE_THRESHOLD``.
+
+    Example:
+        >>> from samestory.clean import clean
+        >>> x = clean("Flood waters rose in Tarn on Monday and forced dozens of families out.")
+        >>> y = clean("Families left. Flood waters rose in Tarn on Monday and forced them out.")
+        >>> [p.kind for p in align(x, y).passages]
+        ['verbatim']
+    """
+    threshold = (
+        similarity.PARAPHRASE_THRESHOLD if paraphrase_threshold is None else paraphrase_threshold
+    )
+    ta, tb = tokenize(a.text), tokenize(b.text)
+    na, nb = len(ta.words), len(tb.words)
+    cov_a = np.zeros(na, dtype=np.int8)  # 0 none, 1 verbatim, 2 paraphrase
+    cov_b = np.zeros(nb, dtype=np.int8)
+    passages: list[tuple[int, Passage]] = []
+    for a0, a1, b0, b1, matched in verbatim_runs(ta, tb, seed=seed, gap=gap, min_words=min_words):
+        cov_a[a0:a1] = 1
+        cov_b[b0:b1] = 1
+        a_span, a_text = _span(a, int(ta.starts[a0]), int(ta.ends[a1 - 1]))
+        b_span, b_text = _span(b, int(tb.starts[b0]), int(tb.ends[b1 - 1]))
+        score = matched / max(a1 - a0, b1 - b0)
+        passages.append((a_span[0], Passage("verbatim", a_span, b_span, a_text, b_text, score)))
+
+    sents_a, sents_b = split_sentences(a.text), split_sentences(b.text)
+    words_a, words_b = _sentence_words(ta, sents_a), _sentence_words(tb, sents_b)
+    notes: list[str] = []
+
+    def open_sentences(words: np.ndarray, cov: np.ndarray) -> list[int]:
+        out = []
+        for n, (w0, w1) in enumerate(words.tolist()):
+            if w1 - w0 >= 3 and (cov[w0:w1] == 1).mean() < 0.5:
+                out.append(n)
+        return out
+
+    open_a, open_b = open_sentences(words_a, cov_a), open_sentences(words_b, cov_b)
+    if open_a and open_b and len(open_a) * len(open_b) > max_sentence_pairs:
+        notes.append(
+            f"paraphrase alignment skipped: {len(open_a)} x {len(open_b)} sentence pairs is "
+            f"over the limit of {max_sentence_pairs}"
+        )
+    elif open_a and open_b:
+        texts_a = [a.text[slice(*sents_a[n])] for n in open_a]
+        texts_b = [b.text[slice(*sents_b[n])] for n in open_b]
+        scores = np.asarray(similarity.paraphrase_matrix(texts_a, texts_b), dtype=np.float64)
+        flat = -scores.ravel()
+        taken_a: set[int] = set()
+        taken_b: set[int] = set()
+        for idx in np.argsort(flat, kind="stable").tolist():
+            if -flat[idx] < threshold:
+                break
+            x, y = divmod(idx, len(open_b))
+            if x in taken_a or y in taken_b:
+                continue
+            taken_a.add(x)
+            taken_b.add(y)
+            sa, sb = sents_a[open_a[x]], sents_b[open_b[y]]
+            wa, wb = words_a[open_a[x]], words_b[open_b[y]]
+            cov_a[wa[0] : wa[1]][cov_a[wa[0] : wa[1]] == 0] = 2
+            cov_b[wb[0] : wb[1]][cov_b[wb[0] : wb[1]] == 0] = 2
+            a_span, a_text = _span(a, *sa)
+            b_span, b_text = _span(b, *sb)
+            p = Passage("paraphrase", a_span, b_span, a_text, b_text, float(scores[x, y]))
+            passages.append((a_span[0], p))
+
+    passages.sort(key=lambda t: (t[0], t[1].a_span[1], t[1].b_span))
+    return Alignment(
+        passages=[p for _, p in passages],
+        unique_a=_unique(a, sents_a, words_a, cov_a),
+        unique_b=_unique(b, sents_b, words_b, cov_b),
+        verbatim=(_share(cov_a, 1), _share(cov_b, 1)),
+        paraphrase=(_share(cov_a, 2), _share(cov_b, 2)),
+        notes=notes,
+    )
+
+
+def _share(cov: np.ndarray, kind: int) -> float:
+    return float((cov == kind).mean()) if len(cov) else 0.0
+
+
+def _unique(
+    c: Cleaned, sents: list[tuple[int, int]], words: np.ndarray, cov: np.ndarray
+) -> list[Span]:
+    """Runs of consecutive sentences that passages leave (mostly) uncovered."""
+    spans: list[Span] = []
+    run: list[int] | None = None
+    for (s, e), (w0, w1) in zip(sents, words.tolist(), strict=True):
+        alone = w1 > w0 and (cov[w0:w1] > 0).mean() < 0.5
+        if alone and run is not None and "\n\n" not in c.text[run[1] : s]:
+            run[1] = e
+        elif alone:
+            if run is not None:
+                spans.append(_unique_span(c, run))
+            run = [s, e]
+        elif run is not None:
+            spans.append(_unique_span(c, run))
+            run = None
+    if run is not None:
+        spans.append(_unique_span(c, run))
+    return spans
+
+
+def _unique_span(c: Cleaned, run: list[int]) -> Span:
+    (s, e), text = _span(c, run[0], run[1])
+    return Span(s, e, text)
