@@ -304,68 +304,131 @@ def align(
         similarity.PARAPHRASE_THRESHOLD if paraphrase_threshold is None else paraphrase_threshold
     )
     ta, tb = tokenize(a.text), tokenize(b.text)
-    na, nb = len(ta.words), len(tb.words)
-    cov_a = np.zeros(na, dtype=np.int8)  # 0 none, 1 verbatim, 2 paraphrase
-    cov_b = np.zeros(nb, dtype=np.int8)
-    passages: list[tuple[int, Passage]] = []
-    for a0, a1, b0, b1, matched in verbatim_runs(ta, tb, seed=seed, gap=gap, min_words=min_words):
+    runs = verbatim_runs(ta, tb, seed=seed, gap=gap, min_words=min_words)
+    sents_a, sents_b = split_sentences(a.text), split_sentences(b.text)
+    words_a, words_b = _sentence_words(ta, sents_a), _sentence_words(tb, sents_b)
+    notes: list[str] = []
+    pairs = _paraphrase_pairs(
+        a, b, sents_a, sents_b, words_a, words_b, runs, threshold, max_sentence_pairs, notes
+    )
+    runs, pairs = _resolve(runs, pairs, words_a, words_b)
+
+    cov_a = np.zeros(len(ta.words), dtype=np.int8)  # 0 none, 1 verbatim, 2 paraphrase
+    cov_b = np.zeros(len(tb.words), dtype=np.int8)
+    passages: list[Passage] = []
+    for a0, a1, b0, b1, matched in runs:
         cov_a[a0:a1] = 1
         cov_b[b0:b1] = 1
         a_span, a_text = _span(a, int(ta.starts[a0]), int(ta.ends[a1 - 1]))
         b_span, b_text = _span(b, int(tb.starts[b0]), int(tb.ends[b1 - 1]))
         score = matched / max(a1 - a0, b1 - b0)
-        passages.append((a_span[0], Passage("verbatim", a_span, b_span, a_text, b_text, score)))
-
-    sents_a, sents_b = split_sentences(a.text), split_sentences(b.text)
-    words_a, words_b = _sentence_words(ta, sents_a), _sentence_words(tb, sents_b)
-    notes: list[str] = []
-
-    def open_sentences(words: np.ndarray, cov: np.ndarray) -> list[int]:
-        out = []
-        for n, (w0, w1) in enumerate(words.tolist()):
-            if w1 - w0 >= 3 and (cov[w0:w1] == 1).mean() < 0.5:
-                out.append(n)
-        return out
-
-    open_a, open_b = open_sentences(words_a, cov_a), open_sentences(words_b, cov_b)
-    if open_a and open_b and len(open_a) * len(open_b) > max_sentence_pairs:
-        notes.append(
-            f"paraphrase alignment skipped: {len(open_a)} x {len(open_b)} sentence pairs is "
-            f"over the limit of {max_sentence_pairs}"
-        )
-    elif open_a and open_b:
-        texts_a = [a.text[slice(*sents_a[n])] for n in open_a]
-        texts_b = [b.text[slice(*sents_b[n])] for n in open_b]
-        scores = np.asarray(similarity.paraphrase_matrix(texts_a, texts_b), dtype=np.float64)
-        flat = -scores.ravel()
-        taken_a: set[int] = set()
-        taken_b: set[int] = set()
-        for idx in np.argsort(flat, kind="stable").tolist():
-            if -flat[idx] < threshold:
-                break
-            x, y = divmod(idx, len(open_b))
-            if x in taken_a or y in taken_b:
-                continue
-            taken_a.add(x)
-            taken_b.add(y)
-            sa, sb = sents_a[open_a[x]], sents_b[open_b[y]]
-            wa, wb = words_a[open_a[x]], words_b[open_b[y]]
-            cov_a[wa[0] : wa[1]][cov_a[wa[0] : wa[1]] == 0] = 2
-            cov_b[wb[0] : wb[1]][cov_b[wb[0] : wb[1]] == 0] = 2
-            a_span, a_text = _span(a, *sa)
-            b_span, b_text = _span(b, *sb)
-            p = Passage("paraphrase", a_span, b_span, a_text, b_text, float(scores[x, y]))
-            passages.append((a_span[0], p))
-
-    passages.sort(key=lambda t: (t[0], t[1].a_span[1], t[1].b_span))
+        passages.append(Passage("verbatim", a_span, b_span, a_text, b_text, score))
+    for x, y, score in pairs:
+        (wa0, wa1), (wb0, wb1) = words_a[x].tolist(), words_b[y].tolist()
+        cov_a[wa0:wa1] = np.maximum(cov_a[wa0:wa1], 2)
+        cov_b[wb0:wb1] = np.maximum(cov_b[wb0:wb1], 2)
+        a_span, a_text = _span(a, *sents_a[x])
+        b_span, b_text = _span(b, *sents_b[y])
+        passages.append(Passage("paraphrase", a_span, b_span, a_text, b_text, score))
+    passages.sort(key=lambda p: (p.a_span, p.b_span))
     return Alignment(
-        passages=[p for _, p in passages],
+        passages=passages,
         unique_a=_unique(a, sents_a, words_a, cov_a),
         unique_b=_unique(b, sents_b, words_b, cov_b),
         verbatim=(_share(cov_a, 1), _share(cov_b, 1)),
         paraphrase=(_share(cov_a, 2), _share(cov_b, 2)),
         notes=notes,
     )
+
+
+def _paraphrase_pairs(
+    a: Cleaned,
+    b: Cleaned,
+    sents_a: list[tuple[int, int]],
+    sents_b: list[tuple[int, int]],
+    words_a: np.ndarray,
+    words_b: np.ndarray,
+    runs: list[list[int]],
+    threshold: float,
+    max_pairs: int,
+    notes: list[str],
+) -> list[tuple[int, int, float]]:
+    """One-to-one sentence pairs (index in a, index in b, score), best first."""
+    verb_a = np.zeros(int(words_a[-1, 1]) if len(words_a) else 0, dtype=bool)
+    verb_b = np.zeros(int(words_b[-1, 1]) if len(words_b) else 0, dtype=bool)
+    for a0, a1, b0, b1, _ in runs:
+        verb_a[a0:a1] = True
+        verb_b[b0:b1] = True
+
+    def open_sentences(words: np.ndarray, verb: np.ndarray) -> list[int]:
+        # sentences mostly inside verbatim passages are aligned already
+        return [
+            n
+            for n, (w0, w1) in enumerate(words.tolist())
+            if w1 - w0 >= 3 and verb[w0:w1].mean() < 0.5
+        ]
+
+    open_a, open_b = open_sentences(words_a, verb_a), open_sentences(words_b, verb_b)
+    if not open_a or not open_b:
+        return []
+    if len(open_a) * len(open_b) > max_pairs:
+        notes.append(
+            f"paraphrase alignment skipped: {len(open_a)} x {len(open_b)} sentence pairs is "
+            f"over the limit of {max_pairs}"
+        )
+        return []
+    texts_a = [a.text[slice(*sents_a[n])] for n in open_a]
+    texts_b = [b.text[slice(*sents_b[n])] for n in open_b]
+    scores = np.asarray(similarity.paraphrase_matrix(texts_a, texts_b), dtype=np.float64)
+    flat = scores.ravel()
+    pairs: list[tuple[int, int, float]] = []
+    taken_a: set[int] = set()
+    taken_b: set[int] = set()
+    for idx in np.argsort(-flat, kind="stable").tolist():
+        if flat[idx] < threshold:
+            break
+        x, y = divmod(idx, len(open_b))
+        if x not in taken_a and y not in taken_b:
+            taken_a.add(x)
+            taken_b.add(y)
+            pairs.append((open_a[x], open_b[y], float(flat[idx])))
+    return pairs
+
+
+def _sentences_of(words: np.ndarray, w0: int, w1: int) -> set[int]:
+    """Indices of the sentences whose words intersect [w0, w1)."""
+    first = int(np.searchsorted(words[:, 1], w0, side="right"))
+    last = int(np.searchsorted(words[:, 0], w1, side="left"))
+    return {n for n in range(first, last) if words[n, 1] > words[n, 0]}
+
+
+def _resolve(
+    runs: list[list[int]],
+    pairs: list[tuple[int, int, float]],
+    words_a: np.ndarray,
+    words_b: np.ndarray,
+) -> tuple[list[list[int]], list[tuple[int, int, float]]]:
+    """Make passages disjoint: a verbatim run inside a paraphrase pair is absorbed by it;
+    a run that straddles a pair wins over it (exact words are the stronger evidence)."""
+    if not pairs or not runs:
+        return runs, pairs
+    by_a = {x: n for n, (x, _, _) in enumerate(pairs)}
+    by_b = {y: n for n, (_, y, _) in enumerate(pairs)}
+    kept_runs = []
+    dropped: set[int] = set()
+    for run in runs:
+        sa = _sentences_of(words_a, run[0], run[1])
+        sb = _sentences_of(words_b, run[2], run[3])
+        touched = {by_a[x] for x in sa if x in by_a} | {by_b[y] for y in sb if y in by_b}
+        if not touched:
+            kept_runs.append(run)
+            continue
+        (only,) = touched if len(touched) == 1 else (None,)
+        if only is not None and sa == {pairs[only][0]} and sb == {pairs[only][1]}:
+            continue  # absorbed by the paraphrase pair
+        dropped |= touched
+        kept_runs.append(run)
+    return kept_runs, [p for n, p in enumerate(pairs) if n not in dropped]
 
 
 def _share(cov: np.ndarray, kind: int) -> float:
