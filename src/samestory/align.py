@@ -29,6 +29,8 @@ from samestory.document import Passage, Span
 __all__ = ["Alignment", "Tokens", "align", "split_sentences", "tokenize"]
 
 _WORD_RE = re.compile(r"\w+")
+_PARAGRAPH_RE = re.compile(r"\n\n")
+_CLOSERS = frozenset(".!?;:,\"')]")
 
 # --- sentences ---------------------------------------------------------------------------
 
@@ -281,6 +283,7 @@ def align(
     min_words: int = 7,
     max_sentence_pairs: int = 250_000,
     paraphrase_threshold: float | None = None,
+    min_unique: int = 5,
 ) -> Alignment:
     """Align two cleaned texts: verbatim passages, paraphrase sentence pairs, unique text.
 
@@ -292,6 +295,7 @@ def align(
         max_sentence_pairs: above this many sentence pairs, paraphrase alignment is skipped
             (and a note says so) to keep huge inputs tractable.
         paraphrase_threshold: defaults to ``samestory.similarity.PARAPHRASE_THRESHOLD``.
+        min_unique: fewest words a run of unaligned text needs to be reported as unique.
 
     Example:
         >>> from samestory.clean import clean
@@ -333,8 +337,8 @@ def align(
     passages.sort(key=lambda p: (p.a_span, p.b_span))
     return Alignment(
         passages=passages,
-        unique_a=_unique(a, sents_a, words_a, cov_a),
-        unique_b=_unique(b, sents_b, words_b, cov_b),
+        unique_a=_unique(a, ta, cov_a, min_unique),
+        unique_b=_unique(b, tb, cov_b, min_unique),
         verbatim=(_share(cov_a, 1), _share(cov_b, 1)),
         paraphrase=(_share(cov_a, 2), _share(cov_b, 2)),
         notes=notes,
@@ -435,28 +439,25 @@ def _share(cov: np.ndarray, kind: int) -> float:
     return float((cov == kind).mean()) if len(cov) else 0.0
 
 
-def _unique(
-    c: Cleaned, sents: list[tuple[int, int]], words: np.ndarray, cov: np.ndarray
-) -> list[Span]:
-    """Runs of consecutive sentences that passages leave (mostly) uncovered."""
-    spans: list[Span] = []
-    run: list[int] | None = None
-    for (s, e), (w0, w1) in zip(sents, words.tolist(), strict=True):
-        alone = w1 > w0 and (cov[w0:w1] > 0).mean() < 0.5
-        if alone and run is not None and "\n\n" not in c.text[run[1] : s]:
-            run[1] = e
-        elif alone:
-            if run is not None:
-                spans.append(_unique_span(c, run))
-            run = [s, e]
-        elif run is not None:
-            spans.append(_unique_span(c, run))
-            run = None
-    if run is not None:
-        spans.append(_unique_span(c, run))
+def _unique(c: Cleaned, tokens: Tokens, cov: np.ndarray, min_words: int) -> list[Span]:
+    """Runs of words no passage covers (at least ``min_words``, split at paragraph breaks)."""
+    n = len(cov)
+    if n == 0:
+        return []
+    breaks = np.array([m.start() for m in _PARAGRAPH_RE.finditer(c.text)], dtype=np.int64)
+    para = np.searchsorted(breaks, tokens.starts, side="right")
+    free = cov == 0
+    new_run = np.ones(n, dtype=bool)
+    new_run[1:] = (free[1:] != free[:-1]) | (para[1:] != para[:-1])
+    starts = np.nonzero(new_run)[0]
+    ends = np.append(starts[1:], n)
+    spans = []
+    for w0, w1 in zip(starts.tolist(), ends.tolist(), strict=True):
+        if free[w0] and w1 - w0 >= min_words:
+            s, e = int(tokens.starts[w0]), int(tokens.ends[w1 - 1])
+            # take the punctuation that closes the run ("Wednesday." not "Wednesday")
+            while e < len(c.text) and c.text[e] in _CLOSERS:
+                e += 1
+            (os_, oe), text = _span(c, s, e)
+            spans.append(Span(os_, oe, text))
     return spans
-
-
-def _unique_span(c: Cleaned, run: list[int]) -> Span:
-    (s, e), text = _span(c, run[0], run[1])
-    return Span(s, e, text)
