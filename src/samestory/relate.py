@@ -65,9 +65,9 @@ def _stem(word: str) -> str:
 
 def _weighted_counts(text: str, freqs: dict[str, float], rarity: dict[str, float]) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for word in _WORD_RE.findall(text.casefold()):
+    for word, n in Counter(_WORD_RE.findall(text.casefold())).items():
         key = _stem(word)
-        counts[key] += 1
+        counts[key] += n
         # a shared word says more the rarer it is in the language (0 for "the", "and")
         rarity[key] = max(rarity.get(key, 0.0), 6.5 - _zipf(word, freqs))
     return counts
