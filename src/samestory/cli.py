@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from samestory.errors import InputError, SamestoryError, SettingsError
+
+if TYPE_CHECKING:
+    from samestory.document import Comparison
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -57,20 +61,22 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_outputs(result: object, html_path: str | None, *, as_json: bool, quiet: bool) -> None:
+def _write_outputs(
+    result: Comparison, html_path: str | None, *, as_json: bool, quiet: bool
+) -> None:
     from pathlib import Path
 
     from samestory.report import comparison_html, print_report
 
     if html_path:
         try:
-            Path(html_path).write_text(comparison_html(result), encoding="utf-8")  # type: ignore[arg-type]
+            Path(html_path).write_text(comparison_html(result), encoding="utf-8")
         except OSError as exc:
             raise InputError(
                 f"cannot write the HTML report ({exc.strerror})", path=html_path
             ) from exc
     if not as_json and not quiet:
-        print_report(result)  # type: ignore[arg-type]
+        print_report(result)
         if html_path:
             print(f"HTML report: {html_path}")
 

@@ -30,8 +30,8 @@ _WORD_RE = re.compile(r"\w+")
 _CAP_RE = re.compile(r"\b(?:[A-Z][a-z]+(?:['-][A-Za-z]+)*|[A-Z]{2,}[a-z]?)\b")
 _NUMBER_RE = re.compile(r"\b\d+(?:[.,]\d+)*\b")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
-_MONTHS += ("september", "october", "november", "december")
+_MONTHS: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july")
+_MONTHS += ("august", "september", "october", "november", "december")
 _TIME_RE = re.compile(
     r"\b(?:(?P<wd>" + "|".join(_WEEKDAYS) + r")|(?P<mo>" + "|".join(_MONTHS) + r")"
     r"(?:\s+(?P<day>\d{1,2})\b)?|(?P<year>(?:19|20)\d\d))\b",
