@@ -29,6 +29,7 @@ def test_json_output_has_the_documented_keys(capsys):
     # spans are into the article text, which starts after the title line of the file
     text = Path(SYND).read_text(encoding="utf-8")
     offset = text.index("PORT ALDREN")
+    assert d["documents"]["b"]["text_offset"] == offset
     for p in d["passages"]:
         s, e = p["b_span"]
         assert text[offset + s : offset + e] == p["b_text"]

@@ -291,7 +291,7 @@ def find_origin(
         )
     for side, c, other, od in (("a", ca, "b", db), ("b", cb, "a", da)):
         agency = c.dateline.agency if c.dateline else ""
-        if agency and od.source and agency.casefold() in od.source.casefold():
+        if agency and re.search(rf"\b{re.escape(agency)}\b", od.source, re.IGNORECASE):
             votes[other] += 2
             evidence.append(f"agency: {side}'s dateline credits {agency}, the source of {other}")
     ag_a = ca.dateline.agency if ca.dateline else ""
