@@ -241,7 +241,69 @@ def verbatim_runs(
         dtype=np.int64,
     ).reshape(-1, 4)
     chosen = _choose_runs(runs, len(ids_a), len(ids_b), k)
-    return [r for r in _merge_runs(chosen, gap) if r[4] >= min_words]
+    merged = _merge_runs(chosen, gap)
+    merged = [r for r in merged if r[4] >= min_words]
+    if gap:
+        _extend_edges(merged, ids_a, ids_b, gap)
+    return merged
+
+
+def _extend_edges(runs: list[list[int]], ids_a: np.ndarray, ids_b: np.ndarray, gap: int) -> None:
+    """Grow each passage over a small edit at either end when 2+ more words match beyond it
+    ("the mayor said [that] the budget ..."), never into another passage."""
+    used_a = np.zeros(len(ids_a), dtype=bool)
+    used_b = np.zeros(len(ids_b), dtype=bool)
+    for a0, a1, b0, b1, _ in runs:
+        used_a[a0:a1] = True
+        used_b[b0:b1] = True
+    for run in runs:
+        for direction in (-1, 1):
+            best = None
+            for da in range(gap + 1):
+                for db in range(gap + 1):
+                    if da == db == 0:
+                        continue
+                    n = _match_len(run, direction, da, db, ids_a, ids_b, used_a, used_b)
+                    if n >= 2 and (best is None or (n, -da - db) > (best[0], -best[1] - best[2])):
+                        best = (n, da, db)
+            if best is None:
+                continue
+            n, da, db = best
+            if direction < 0:
+                used_a[run[0] - da - n : run[0]] = True
+                used_b[run[2] - db - n : run[2]] = True
+                run[0], run[2] = run[0] - da - n, run[2] - db - n
+            else:
+                used_a[run[1] : run[1] + da + n] = True
+                used_b[run[3] : run[3] + db + n] = True
+                run[1], run[3] = run[1] + da + n, run[3] + db + n
+            run[4] += n
+
+
+def _match_len(
+    run: list[int],
+    direction: int,
+    da: int,
+    db: int,
+    ids_a: np.ndarray,
+    ids_b: np.ndarray,
+    used_a: np.ndarray,
+    used_b: np.ndarray,
+) -> int:
+    """Words that match beyond a skip of da (in a) and db (in b) words off one end of run."""
+    n = 0
+    while True:
+        if direction < 0:
+            i, j = run[0] - da - n - 1, run[2] - db - n - 1
+            skip_a, skip_b = used_a[i + 1 : run[0]], used_b[j + 1 : run[2]]
+        else:
+            i, j = run[1] + da + n, run[3] + db + n
+            skip_a, skip_b = used_a[run[1] : i], used_b[run[3] : j]
+        if not (0 <= i < len(ids_a) and 0 <= j < len(ids_b)):
+            return n
+        if used_a[i] or used_b[j] or skip_a.any() or skip_b.any() or ids_a[i] != ids_b[j]:
+            return n
+        n += 1
 
 
 # --- the alignment -----------------------------------------------------------------------
