@@ -102,14 +102,15 @@ def tokenize(text: str) -> Tokens:
         >>> tokenize("The Plan, agreed.").words
         ['the', 'plan', 'agreed']
     """
-    words: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for m in _WORD_RE.finditer(text):
-        words.append(m.group().casefold())
-        starts.append(m.start())
-        ends.append(m.end())
-    return Tokens(words, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
+    folded = text.casefold()
+    if len(folded) != len(text):  # rare: a character that folds to several ("ß" -> "ss")
+        matches = list(_WORD_RE.finditer(text))
+        words = [m.group().casefold() for m in matches]
+    else:
+        matches = list(_WORD_RE.finditer(folded))
+        words = [m.group() for m in matches]
+    spans = np.array([m.span() for m in matches], dtype=np.int64).reshape(-1, 2)
+    return Tokens(words, spans[:, 0].copy(), spans[:, 1].copy())
 
 
 _MULTIPLIERS = np.array(
@@ -251,32 +252,34 @@ def verbatim_runs(
 def _extend_edges(runs: list[list[int]], ids_a: np.ndarray, ids_b: np.ndarray, gap: int) -> None:
     """Grow each passage over a small edit at either end when 2+ more words match beyond it
     ("the mayor said [that] the budget ..."), never into another passage."""
-    used_a = np.zeros(len(ids_a), dtype=bool)
-    used_b = np.zeros(len(ids_b), dtype=bool)
+    xa, xb = ids_a.tolist(), ids_b.tolist()
+    used_a = bytearray(len(xa))
+    used_b = bytearray(len(xb))
     for a0, a1, b0, b1, _ in runs:
-        used_a[a0:a1] = True
-        used_b[b0:b1] = True
+        used_a[a0:a1] = b"\x01" * (a1 - a0)
+        used_b[b0:b1] = b"\x01" * (b1 - b0)
     for run in runs:
         for direction in (-1, 1):
-            best = None
+            best = (0, 0, 0)
             for da in range(gap + 1):
                 for db in range(gap + 1):
-                    if da == db == 0:
-                        continue
-                    n = _match_len(run, direction, da, db, ids_a, ids_b, used_a, used_b)
-                    if n >= 2 and (best is None or (n, -da - db) > (best[0], -best[1] - best[2])):
-                        best = (n, da, db)
-            if best is None:
-                continue
+                    if da or db:
+                        n = _match_len(run, direction, da, db, xa, xb, used_a, used_b)
+                        if n >= 2 and (n, -da - db) > (best[0], -best[1] - best[2]):
+                            best = (n, da, db)
             n, da, db = best
+            if not n:
+                continue
             if direction < 0:
-                used_a[run[0] - da - n : run[0]] = True
-                used_b[run[2] - db - n : run[2]] = True
-                run[0], run[2] = run[0] - da - n, run[2] - db - n
+                lo_a, lo_b = run[0] - da - n, run[2] - db - n
+                used_a[lo_a : run[0]] = b"\x01" * (run[0] - lo_a)
+                used_b[lo_b : run[2]] = b"\x01" * (run[2] - lo_b)
+                run[0], run[2] = lo_a, lo_b
             else:
-                used_a[run[1] : run[1] + da + n] = True
-                used_b[run[3] : run[3] + db + n] = True
-                run[1], run[3] = run[1] + da + n, run[3] + db + n
+                hi_a, hi_b = run[1] + da + n, run[3] + db + n
+                used_a[run[1] : hi_a] = b"\x01" * (hi_a - run[1])
+                used_b[run[3] : hi_b] = b"\x01" * (hi_b - run[3])
+                run[1], run[3] = hi_a, hi_b
             run[4] += n
 
 
@@ -285,25 +288,28 @@ def _match_len(
     direction: int,
     da: int,
     db: int,
-    ids_a: np.ndarray,
-    ids_b: np.ndarray,
-    used_a: np.ndarray,
-    used_b: np.ndarray,
+    xa: list[int],
+    xb: list[int],
+    used_a: bytearray,
+    used_b: bytearray,
 ) -> int:
     """Words that match beyond a skip of da (in a) and db (in b) words off one end of run."""
+    if direction < 0:
+        i, j, step = run[0] - da - 1, run[2] - db - 1, -1
+        skipped = used_a[i + 1 : run[0]] + used_b[j + 1 : run[2]]
+    else:
+        i, j, step = run[1] + da, run[3] + db, 1
+        skipped = used_a[run[1] : i] + used_b[run[3] : j]
+    if any(skipped):
+        return 0
     n = 0
-    while True:
-        if direction < 0:
-            i, j = run[0] - da - n - 1, run[2] - db - n - 1
-            skip_a, skip_b = used_a[i + 1 : run[0]], used_b[j + 1 : run[2]]
-        else:
-            i, j = run[1] + da + n, run[3] + db + n
-            skip_a, skip_b = used_a[run[1] : i], used_b[run[3] : j]
-        if not (0 <= i < len(ids_a) and 0 <= j < len(ids_b)):
-            return n
-        if used_a[i] or used_b[j] or skip_a.any() or skip_b.any() or ids_a[i] != ids_b[j]:
-            return n
+    while 0 <= i < len(xa) and 0 <= j < len(xb) and not used_a[i] and not used_b[j]:
+        if xa[i] != xb[j]:
+            break
         n += 1
+        i += step
+        j += step
+    return n
 
 
 # --- the alignment -----------------------------------------------------------------------
@@ -428,11 +434,12 @@ def _paraphrase_pairs(
 
     def open_sentences(words: np.ndarray, verb: np.ndarray) -> list[int]:
         # sentences mostly inside verbatim passages are aligned already
-        return [
-            n
-            for n, (w0, w1) in enumerate(words.tolist())
-            if w1 - w0 >= 3 and verb[w0:w1].mean() < 0.5
-        ]
+        if not len(words):
+            return []
+        cum = np.concatenate(([0], np.cumsum(verb)))
+        size = words[:, 1] - words[:, 0]
+        covered = cum[words[:, 1]] - cum[words[:, 0]]
+        return np.nonzero((size >= 3) & (covered * 2 < size))[0].tolist()
 
     open_a, open_b = open_sentences(words_a, verb_a), open_sentences(words_b, verb_b)
     if not open_a or not open_b:
