@@ -6,10 +6,13 @@ Two kinds of passage, in any order between the two texts:
   with hashed word n-grams and a sorted join (numpy, no pair loop); seeds on one diagonal
   become exact runs; runs are chosen one-to-one, longest first; runs that follow each other
   in both texts with at most ``gap`` differing words between them merge into one passage,
-  so a changed word or a short insertion does not break a passage.
+  so a changed word or a short insertion does not break a passage; a passage then grows over
+  one more small edit at either end when 2+ words match beyond it.
 * **paraphrase** — sentence pairs that say the same in other words, scored by
-  ``samestory.similarity.paraphrase_matrix`` over the sentences verbatim passages leave
-  mostly uncovered, matched one-to-one, best first, at ``PARAPHRASE_THRESHOLD`` or above.
+  ``samestory.similarity.paraphrase_matrix`` over the sentences less than 80% inside verbatim
+  passages, matched one-to-one, best first, at ``PARAPHRASE_THRESHOLD`` or above. A verbatim
+  passage inside a matched pair is absorbed by it; one that straddles a pair wins over it, so
+  passages never overlap.
 
 Everything is computed on the cleaned texts and every span is mapped back to the original
 characters with ``Cleaned.to_original``.
@@ -30,6 +33,7 @@ __all__ = ["Alignment", "Tokens", "align", "split_sentences", "tokenize"]
 
 _WORD_RE = re.compile(r"\w+")
 _PARAGRAPH_RE = re.compile(r"\n\n")
+_CLOSED = 0.8  # a sentence this much inside verbatim passages is not re-paired
 _CLOSERS = frozenset(".!?;:,\"')]")
 
 # --- sentences ---------------------------------------------------------------------------
@@ -433,13 +437,13 @@ def _paraphrase_pairs(
         verb_b[b0:b1] = True
 
     def open_sentences(words: np.ndarray, verb: np.ndarray) -> list[int]:
-        # sentences mostly inside verbatim passages are aligned already
+        # sentences (nearly) all inside verbatim passages are aligned already
         if not len(words):
             return []
         cum = np.concatenate(([0], np.cumsum(verb)))
         size = words[:, 1] - words[:, 0]
         covered = cum[words[:, 1]] - cum[words[:, 0]]
-        return np.nonzero((size >= 3) & (covered * 2 < size))[0].tolist()
+        return np.nonzero((size >= 3) & (covered < _CLOSED * size))[0].tolist()
 
     open_a, open_b = open_sentences(words_a, verb_a), open_sentences(words_b, verb_b)
     if not open_a or not open_b:
