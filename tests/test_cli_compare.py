@@ -127,3 +127,21 @@ def test_console_script_never_prints_a_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "bin.dat" in proc.stderr
+
+
+def test_json_is_identical_across_processes_and_hash_seeds():
+    import os
+
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run(
+            [sys.executable, "-m", "samestory.cli", "compare", WIRE, str(FIX / "rewrite.txt")]
+            + ["--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        outs.append(proc.stdout)
+    assert outs[0] == outs[1] and json.loads(outs[0])["verdict"] == "rewrite"
