@@ -13,6 +13,7 @@ from samestory.cli import main
 
 FIX = Path(__file__).parent / "fixtures" / "compare"
 WIRE, SYND = str(FIX / "wire.txt"), str(FIX / "syndicated.txt")
+REWRITE = str(FIX / "rewrite.txt")
 
 
 def test_json_output_has_the_documented_keys(capsys):
@@ -136,8 +137,7 @@ def test_json_is_identical_across_processes_and_hash_seeds():
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         proc = subprocess.run(
-            [sys.executable, "-m", "samestory.cli", "compare", WIRE, str(FIX / "rewrite.txt")]
-            + ["--json"],
+            [sys.executable, "-m", "samestory.cli", "compare", WIRE, REWRITE, "--json"],
             capture_output=True,
             text=True,
             check=True,
