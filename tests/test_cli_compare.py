@@ -13,6 +13,7 @@ from samestory.cli import main
 
 FIX = Path(__file__).parent / "fixtures" / "compare"
 WIRE, SYND = str(FIX / "wire.txt"), str(FIX / "syndicated.txt")
+REWRITE = str(FIX / "rewrite.txt")
 
 
 def test_json_output_has_the_documented_keys(capsys):
@@ -29,6 +30,7 @@ def test_json_output_has_the_documented_keys(capsys):
     # spans are into the article text, which starts after the title line of the file
     text = Path(SYND).read_text(encoding="utf-8")
     offset = text.index("PORT ALDREN")
+    assert d["documents"]["b"]["text_offset"] == offset
     for p in d["passages"]:
         s, e = p["b_span"]
         assert text[offset + s : offset + e] == p["b_text"]
@@ -126,3 +128,20 @@ def test_console_script_never_prints_a_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "bin.dat" in proc.stderr
+
+
+def test_json_is_identical_across_processes_and_hash_seeds():
+    import os
+
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run(
+            [sys.executable, "-m", "samestory.cli", "compare", WIRE, REWRITE, "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        outs.append(proc.stdout)
+    assert outs[0] == outs[1] and json.loads(outs[0])["verdict"] == "rewrite"

@@ -44,3 +44,28 @@ def test_terminal_report_shows_verdict_scores_passages_and_origin():
     out = buf.getvalue()
     for word in ("DUPLICATE", "jaccard", "overall", "Shared passages", "verbatim", "Origin"):
         assert word in out, word
+
+
+def test_html_fragment_is_well_nested():
+    from html.parser import HTMLParser
+
+    from samestory.samples import load
+
+    docs = {d.id: d for d in load()}
+
+    class Nesting(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in {"meta", "br", "img"}:
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            assert self.stack and self.stack.pop() == tag, tag
+
+    for a, b in [("fish-wire", "fish-rewrite"), ("fish-wire", "fish-syndicated")]:
+        parser = Nesting()
+        parser.feed(comparison_fragment(compare(docs[a], docs[b])))
+        assert parser.stack == []

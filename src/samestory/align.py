@@ -2,14 +2,12 @@
 
 Two kinds of passage, in any order between the two texts:
 
-* **verbatim** — maximal shared word runs. Every shared run of ``seed`` words is found at once
-  with hashed word n-grams and a sorted join (numpy, no pair loop); seeds on one diagonal
-  become exact runs; runs are chosen one-to-one, longest first; runs that follow each other
-  in both texts with at most ``gap`` differing words between them merge into one passage,
-  so a changed word or a short insertion does not break a passage.
+* **verbatim** — maximal shared word runs tolerant to small edits (``samestory.verbatim``).
 * **paraphrase** — sentence pairs that say the same in other words, scored by
-  ``samestory.similarity.paraphrase_matrix`` over the sentences verbatim passages leave
-  mostly uncovered, matched one-to-one, best first, at ``PARAPHRASE_THRESHOLD`` or above.
+  ``samestory.similarity.paraphrase_matrix`` over the sentences less than 80% inside verbatim
+  passages, matched one-to-one, best first, at ``PARAPHRASE_THRESHOLD`` or above. A verbatim
+  passage inside a matched pair is absorbed by it; one that straddles a pair wins over it, so
+  passages never overlap.
 
 Everything is computed on the cleaned texts and every span is mapped back to the original
 characters with ``Cleaned.to_original``.
@@ -25,11 +23,12 @@ import numpy as np
 from samestory import similarity
 from samestory.clean import Cleaned
 from samestory.document import Passage, Span
+from samestory.verbatim import Tokens, tokenize, verbatim_runs
 
-__all__ = ["Alignment", "Tokens", "align", "split_sentences", "tokenize"]
+__all__ = ["Alignment", "Tokens", "align", "split_sentences", "tokenize", "verbatim_runs"]
 
-_WORD_RE = re.compile(r"\w+")
 _PARAGRAPH_RE = re.compile(r"\n\n")
+_CLOSED = 0.8  # a sentence this much inside verbatim passages is not re-paired
 _CLOSERS = frozenset(".!?;:,\"')]")
 
 # --- sentences ---------------------------------------------------------------------------
@@ -81,167 +80,6 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
         end -= 1
     if end > start:
         spans.append((start, end))
-
-
-# --- words -------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Tokens:
-    """The casefolded words of a cleaned text and their [start, end) character spans."""
-
-    words: list[str]
-    starts: np.ndarray
-    ends: np.ndarray
-
-
-def tokenize(text: str) -> Tokens:
-    """Casefolded word tokens with their character spans.
-
-    Example:
-        >>> tokenize("The Plan, agreed.").words
-        ['the', 'plan', 'agreed']
-    """
-    words: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for m in _WORD_RE.finditer(text):
-        words.append(m.group().casefold())
-        starts.append(m.start())
-        ends.append(m.end())
-    return Tokens(words, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
-
-
-_MULTIPLIERS = np.array(
-    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93]
-    + [0xFF51AFD7ED558CCD ^ (i * 0x2545F4914F6CDD1D % 2**64) | 1 for i in range(60)],
-    dtype=np.uint64,
-)
-
-
-def _gram_hashes(ids: np.ndarray, k: int) -> np.ndarray:
-    """A 64-bit hash of every run of ``k`` word ids (multiply-add, wrapping)."""
-    n = len(ids) - k + 1
-    if n <= 0:
-        return np.zeros(0, dtype=np.uint64)
-    ids = ids.astype(np.uint64) + np.uint64(1)
-    h = np.zeros(n, dtype=np.uint64)
-    for t in range(k):
-        h = h ^ (ids[t : t + n] * _MULTIPLIERS[t % len(_MULTIPLIERS)])
-        h = (h << np.uint64(7)) | (h >> np.uint64(57))
-    return h
-
-
-# --- verbatim runs -----------------------------------------------------------------------
-
-
-def _seed_pairs(ha: np.ndarray, hb: np.ndarray, max_repeats: int) -> tuple[np.ndarray, ...]:
-    """All (i, j) with ha[i] == hb[j], skipping n-grams repeated more than ``max_repeats``."""
-    order = np.argsort(hb, kind="stable")
-    sb = hb[order]
-    lo = np.searchsorted(sb, ha, side="left")
-    hi = np.searchsorted(sb, ha, side="right")
-    counts = hi - lo
-    _, inv, per_a = np.unique(ha, return_inverse=True, return_counts=True)
-    keep = (counts > 0) & (counts <= max_repeats) & (per_a[inv] <= max_repeats)
-    ia = np.nonzero(keep)[0]
-    if len(ia) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    reps = counts[ia]
-    i = np.repeat(ia, reps)
-    # offsets 0..reps-1 within each group
-    first = np.repeat(np.cumsum(reps) - reps, reps)
-    within = np.arange(len(i)) - first
-    j = order[np.repeat(lo[ia], reps) + within]
-    return i.astype(np.int64), j.astype(np.int64)
-
-
-def _exact_runs(i: np.ndarray, j: np.ndarray, k: int) -> np.ndarray:
-    """Seeds on one diagonal with consecutive positions become runs: rows (a0, a1, b0, b1)."""
-    if len(i) == 0:
-        return np.zeros((0, 4), dtype=np.int64)
-    d = j - i
-    order = np.lexsort((i, d))
-    i, d = i[order], d[order]
-    brk = np.ones(len(i), dtype=bool)
-    brk[1:] = (d[1:] != d[:-1]) | (i[1:] != i[:-1] + 1)
-    starts = np.nonzero(brk)[0]
-    ends = np.append(starts[1:], len(i)) - 1
-    a0 = i[starts]
-    a1 = i[ends] + k
-    return np.stack([a0, a1, a0 + d[starts], a1 + d[starts]], axis=1)
-
-
-def _choose_runs(runs: np.ndarray, na: int, nb: int, min_len: int) -> list[list[int]]:
-    """One-to-one runs, longest first; a run that overlaps chosen ones keeps its free part."""
-    used_a = np.zeros(na, dtype=bool)
-    used_b = np.zeros(nb, dtype=bool)
-    lengths = runs[:, 1] - runs[:, 0]
-    order = np.lexsort((runs[:, 2], runs[:, 0], -lengths))
-    chosen: list[list[int]] = []
-    for r in order:
-        a0, a1, b0, b1 = (int(x) for x in runs[r])
-        free = ~(used_a[a0:a1] | used_b[b0:b1])
-        if not free.any():
-            continue
-        if not free.all():
-            # longest stretch of free positions
-            edges = np.diff(np.concatenate(([0], free.view(np.int8), [0])))
-            s_idx = np.nonzero(edges == 1)[0]
-            e_idx = np.nonzero(edges == -1)[0]
-            best = int(np.argmax(e_idx - s_idx))
-            off0, off1 = int(s_idx[best]), int(e_idx[best])
-            a0, a1, b0, b1 = a0 + off0, a0 + off1, b0 + off0, b0 + off1
-        if a1 - a0 < min_len:
-            continue
-        used_a[a0:a1] = True
-        used_b[b0:b1] = True
-        chosen.append([a0, a1, b0, b1, a1 - a0])
-    chosen.sort()
-    return chosen
-
-
-def _merge_runs(runs: list[list[int]], gap: int) -> list[list[int]]:
-    """Join runs that follow each other in both texts with at most ``gap`` words between."""
-    merged: list[list[int]] = []
-    for run in runs:
-        if merged:
-            last = merged[-1]
-            ga, gb = run[0] - last[1], run[2] - last[3]
-            if 0 <= ga <= gap and 0 <= gb <= gap:
-                last[1], last[3], last[4] = run[1], run[3], last[4] + run[4]
-                continue
-        merged.append(list(run))
-    return merged
-
-
-def verbatim_runs(
-    a: Tokens, b: Tokens, *, seed: int = 4, gap: int = 3, min_words: int = 7, max_repeats: int = 20
-) -> list[list[int]]:
-    """Verbatim passages as word ranges: rows [a0, a1, b0, b1, matched_words].
-
-    Example:
-        >>> a = tokenize("the council approved the new harbour plan on monday after a long debate")
-        >>> b = tokenize("late on monday the council approved the new harbour plan after debate")
-        >>> verbatim_runs(a, b, min_words=5)
-        [[0, 7, 3, 10, 7]]
-    """
-    vocab: dict[str, int] = {}
-    ids_a = np.array([vocab.setdefault(w, len(vocab)) for w in a.words], dtype=np.int64)
-    ids_b = np.array([vocab.setdefault(w, len(vocab)) for w in b.words], dtype=np.int64)
-    k = seed
-    if len(ids_a) < k or len(ids_b) < k:
-        return []
-    i, j = _seed_pairs(_gram_hashes(ids_a, k), _gram_hashes(ids_b, k), max_repeats)
-    runs = _exact_runs(i, j, k)
-    # hashes can collide: keep only runs whose words really are equal
-    runs = np.array(
-        [r for r in runs.tolist() if np.array_equal(ids_a[r[0] : r[1]], ids_b[r[2] : r[3]])],
-        dtype=np.int64,
-    ).reshape(-1, 4)
-    chosen = _choose_runs(runs, len(ids_a), len(ids_b), k)
-    return [r for r in _merge_runs(chosen, gap) if r[4] >= min_words]
 
 
 # --- the alignment -----------------------------------------------------------------------
@@ -365,12 +203,13 @@ def _paraphrase_pairs(
         verb_b[b0:b1] = True
 
     def open_sentences(words: np.ndarray, verb: np.ndarray) -> list[int]:
-        # sentences mostly inside verbatim passages are aligned already
-        return [
-            n
-            for n, (w0, w1) in enumerate(words.tolist())
-            if w1 - w0 >= 3 and verb[w0:w1].mean() < 0.5
-        ]
+        # sentences (nearly) all inside verbatim passages are aligned already
+        if not len(words):
+            return []
+        cum = np.concatenate(([0], np.cumsum(verb)))
+        size = words[:, 1] - words[:, 0]
+        covered = cum[words[:, 1]] - cum[words[:, 0]]
+        return np.nonzero((size >= 3) & (covered < _CLOSED * size))[0].tolist()
 
     open_a, open_b = open_sentences(words_a, verb_a), open_sentences(words_b, verb_b)
     if not open_a or not open_b:

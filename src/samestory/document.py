@@ -204,6 +204,8 @@ class Comparison:
                 "source": d.source,
                 "published": d.published,
                 "chars": len(d.text),
+                # where the text (and every span) starts in the file it was read from
+                "text_offset": int(d.meta.get("text_offset", 0)),
             }
 
         return {

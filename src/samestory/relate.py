@@ -32,10 +32,10 @@ _NUMBER_RE = re.compile(r"\b\d+(?:[.,]\d+)*\b")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july")
 _MONTHS += ("august", "september", "october", "november", "december")
-_TIME_RE = re.compile(
-    r"\b(?:(?P<wd>" + "|".join(_WEEKDAYS) + r")|(?P<mo>" + "|".join(_MONTHS) + r")"
-    r"(?:\s+(?P<day>\d{1,2})\b)?|(?P<year>(?:19|20)\d\d))\b",
-    re.IGNORECASE,
+_TIME_RE = re.compile(  # news capitalises weekdays and months
+    r"\b(?:(?P<wd>" + "|".join(w.title() for w in _WEEKDAYS) + r")"
+    r"|(?P<mo>" + "|".join(m.title() for m in _MONTHS) + r")"
+    r"(?:\s+(?P<day>\d{1,2})\b)?|(?P<year>(?:19|20)\d\d))\b"
 )
 _PLACE_RE = re.compile(
     r"\b(?:in|at|near|outside|from)\s+((?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?)(?:\s+[A-Z][a-z]+){0,2})"
@@ -50,11 +50,14 @@ def _frequencies() -> dict[str, float]:
     return get_frequency_dict("en")
 
 
-def _zipf(word: str, freqs: dict[str, float]) -> float:
-    f = freqs.get(word)
-    return math.log10(f) + 9 if f else 0.0
+@lru_cache(maxsize=200_000)
+def _rarity(word: str) -> float:
+    """How much a shared word says: 6.5 minus its Zipf frequency (0 for "the", "and")."""
+    f = _frequencies().get(word)
+    return 6.5 - (math.log10(f) + 9 if f else 0.0)
 
 
+@lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
     """A crude English suffix strip, enough to match "talks"/"talk" and "agreed"/"agree"."""
     for suffix in ("ing", "ed", "es", "s"):
@@ -63,13 +66,12 @@ def _stem(word: str) -> str:
     return word
 
 
-def _weighted_counts(text: str, freqs: dict[str, float], rarity: dict[str, float]) -> Counter[str]:
+def _weighted_counts(text: str, rarity: dict[str, float]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for word, n in Counter(_WORD_RE.findall(text.casefold())).items():
         key = _stem(word)
         counts[key] += n
-        # a shared word says more the rarer it is in the language (0 for "the", "and")
-        rarity[key] = max(rarity.get(key, 0.0), 6.5 - _zipf(word, freqs))
+        rarity[key] = max(rarity.get(key, 0.0), _rarity(word))
     return counts
 
 
@@ -80,9 +82,8 @@ def lexical_similarity(a: str, b: str) -> float:
         >>> round(lexical_similarity("The ferry sank off Kos.", "A ferry sank near Kos."), 2)
         0.91
     """
-    freqs = _frequencies()
     rarity: dict[str, float] = {}
-    ca, cb = _weighted_counts(a, freqs, rarity), _weighted_counts(b, freqs, rarity)
+    ca, cb = _weighted_counts(a, rarity), _weighted_counts(b, rarity)
     w = {t: max(0.0, r) for t, r in rarity.items()}
     dot = sum(n * cb[t] * w[t] for t, n in ca.items() if t in cb)
     na = math.sqrt(sum(n * n * w[t] for t, n in ca.items()))
@@ -91,14 +92,11 @@ def lexical_similarity(a: str, b: str) -> float:
 
 
 def _entities(text: str) -> set[str]:
-    freqs = _frequencies()
     out = set()
     for m in _CAP_RE.finditer(text):
         word = m.group().casefold()
-        if word in _TIME_WORDS:
-            continue
-        f = freqs.get(word)
-        if f is None or math.log10(f) + 9 < 4.8:
+        # capitalised words that are not common words (Zipf < 4.8) nor dates
+        if word not in _TIME_WORDS and _rarity(word) > 6.5 - 4.8:
             out.add(word)
     out.update(n.replace(",", "") for n in _NUMBER_RE.findall(text) if len(n) > 1)
     return out
@@ -291,7 +289,7 @@ def find_origin(
         )
     for side, c, other, od in (("a", ca, "b", db), ("b", cb, "a", da)):
         agency = c.dateline.agency if c.dateline else ""
-        if agency and od.source and agency.casefold() in od.source.casefold():
+        if agency and re.search(rf"\b{re.escape(agency)}\b", od.source, re.IGNORECASE):
             votes[other] += 2
             evidence.append(f"agency: {side}'s dateline credits {agency}, the source of {other}")
     ag_a = ca.dateline.agency if ca.dateline else ""

@@ -3,7 +3,7 @@
 The HTML shows both articles side by side. Every shared passage is highlighted in the same
 colour on both sides (solid for verbatim, dashed outline for paraphrase); hovering or
 clicking a passage lights its partner on the other side and scrolls to it; text that only one
-side has is struck through in grey; cleaning repairs are underlined with a dotted line.
+side has is grey italic on a grey ground; cleaning repairs are underlined with a dotted line.
 All article text is escaped. The web UI reuses :func:`comparison_fragment` with
 :data:`REPORT_CSS` and :data:`REPORT_JS`.
 """
@@ -177,7 +177,7 @@ REPORT_CSS = """
   outline:1px dashed hsl(var(--h),50%,45%);
 }
 .ss-compare mark.hot{background:hsl(var(--h),85%,65%);outline:2px solid hsl(var(--h),70%,35%)}
-.ss-compare .unique{color:#8a8a8a;text-decoration:line-through;text-decoration-color:#c9c9c9}
+.ss-compare .unique{color:#5f5f5f;font-style:italic;background:#eeeeee;border-radius:.2rem}
 .ss-compare .cleaned{text-decoration:underline dotted #b03a2e;text-underline-offset:3px}
 @media (max-width:800px){.ss-compare .ss-cols{grid-template-columns:1fr}
 """
@@ -284,7 +284,7 @@ def comparison_fragment(comparison: Comparison) -> str:
         f"<div class='ss-origin'><b>Origin:</b> {_e(c.origin.side)}<ul>{evidence}</ul></div>"
         f"<div class='ss-legend'>{n_verb} verbatim passages (solid), {n_para} paraphrase pairs "
         "(dashed); same colour = same passage, hover or click to find its partner; "
-        "<span class='unique'>struck-through grey</span> = only in this article; "
+        "<span class='unique'>grey italic</span> = only in this article; "
         "<span class='cleaned'>dotted underline</span> = repaired by cleaning.</div>"
         f"{notes}<div class='ss-cols'>{''.join(cols)}</div></div>"
     )
