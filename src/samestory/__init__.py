@@ -10,6 +10,7 @@ from samestory.errors import (
     SettingsError,
     StoreError,
 )
+from samestory.pipeline import DedupResult, dedup
 
 __version__ = "0.1.0"
 
@@ -18,6 +19,7 @@ __all__ = [
     "Cleaned",
     "CleaningAction",
     "Dateline",
+    "DedupResult",
     "Document",
     "InputError",
     "MinHashConfig",
@@ -27,5 +29,6 @@ __all__ = [
     "StoreError",
     "__version__",
     "clean",
+    "dedup",
     "repeated_lines",
 ]

@@ -278,8 +278,13 @@ def _may_have_boilerplate(text: str, boilerplate: frozenset[str]) -> bool:
 def _may_have_trailer(text: str) -> bool:
     if not text.isascii():
         return True
-    low = text.lower()
-    return "share" in low or "read more" in low
+    # the trailer's phrase ends where the closing run of [\s.!|:>-] begins, with a word
+    end = text.rstrip(_ASCII_TRAILING)
+    low = end[-9:].lower()
+    return low.endswith(("article", "story", "read more")) or "share on" in text.lower()
+
+
+_ASCII_TRAILING = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f.!|:>-"
 
 
 def _removal_edits(
@@ -381,20 +386,50 @@ def clean_text(
             pos = max(pos, e)
         pieces.append(text[pos:])
         text = "".join(pieces)
-    if config.join_hyphens and "-" in text:
-        language = lang or "en"
-
-        def join(m: re.Match[str]) -> str:
-            left, right = m.group(1), m.group(2)
-            return left + right if _should_join(left, right, language, config) else m.group()
-
-        text = _HYPHEN_RE.sub(join, text)
+    if config.join_hyphens:
+        text = _join_hyphens(text, lang or "en", config)
     # a whitespace run with two or more line breaks is a paragraph break, any other a space
     paragraphs = (" ".join(p.split()) for p in _PARAGRAPH_RE.split(text))
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def _join_hyphens(text: str, lang: str, config: CleanConfig) -> str:
+    """``_HYPHEN_RE.sub`` with the joins ``clean`` makes, found from the hyphens outward.
+
+    Every match ends a letter run at a hyphen that ``_HYPHEN_HINT_RE`` finds (a literal scan,
+    fast); the run's start is found by stepping back over letters, and the full pattern is
+    matched there. Matches are taken left to right without overlap, as ``sub`` does.
+    """
+    pieces: list[str] = []
+    done = 0  # end of the last join: the text before it is in pieces
+    pos = 0  # end of the last match (or where to look next): no match starts before it
+    while True:
+        hint = _HYPHEN_HINT_RE.search(text, pos)
+        if hint is None:
+            break
+        start = hint.start()
+        while start > pos and text[start - 1] in _ASCII_LETTERS:
+            start -= 1
+        m = _HYPHEN_RE.match(text, start) if hint.start() - start >= 2 else None
+        if m is None or m.start(0) != start or m.end(1) != hint.start():
+            pos = hint.start() + 1
+            continue
+        left, right = m.group(1), m.group(2)
+        if _should_join(left, right, lang, config):
+            pieces.append(text[done:start])
+            pieces.append(left + right)
+            done = m.end()
+        pos = m.end()
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _PARAGRAPH_RE = re.compile(r"\n\s*\n")
+# every _HYPHEN_RE match contains this; it starts with a literal, so the scan is fast
+_HYPHEN_HINT_RE = re.compile(r"-[ \t]*\n?[ \t]*[a-z]{2}")
 
 
 def _merge(

