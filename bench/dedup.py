@@ -77,9 +77,8 @@ def run_samestory(corpus: Path, limit: int, jobs: int, pairs_out: Path) -> dict:
     src = corpus
     tmp = None
     if limit < _count(corpus):
-        tmp = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False)
-        tmp.writelines(_lines(corpus, limit))
-        tmp.close()
+        with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as tmp:
+            tmp.writelines(_lines(corpus, limit))
         src = Path(tmp.name)
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
@@ -240,8 +239,12 @@ def _brute_force(csr: tuple[np.ndarray, np.ndarray], n: int) -> set[tuple[int, i
 
 
 def _evaluate(
-    pairs_file: Path, index: dict[str, int], csr: tuple[np.ndarray, np.ndarray],
-    injected: list[tuple[int, int]], sample_truth: set[tuple[int, int]], sample_n: int,
+    pairs_file: Path,
+    index: dict[str, int],
+    csr: tuple[np.ndarray, np.ndarray],
+    injected: list[tuple[int, int]],
+    sample_truth: set[tuple[int, int]],
+    sample_n: int,
 ) -> dict:
     from samestory.cluster import components
     from samestory.shingle import jaccard_batch
@@ -291,7 +294,14 @@ def main() -> None:
     if not corpus.exists():
         tmp = args.data / f"tmp-{args.docs}"
         subprocess.run(
-            [sys.executable, str(HERE / "make_corpus.py"), "--docs", str(args.docs), "--out", str(tmp)],
+            [
+                sys.executable,
+                str(HERE / "make_corpus.py"),
+                "--docs",
+                str(args.docs),
+                "--out",
+                str(tmp),
+            ],
             check=True,
         )
         os.replace(tmp / "corpus.jsonl", corpus)
@@ -299,29 +309,28 @@ def main() -> None:
         tmp.rmdir()
     results: dict = {
         "corpus": {"docs": args.docs, "generator": "bench/make_corpus.py --seed 7"},
-        "params": {"ngram": NGRAM, "num_perm": NUM_PERM, "threshold": THRESHOLD,
-                   "bands": BANDS, "rows": ROWS, "jobs": args.jobs},
+        "params": {
+            "ngram": NGRAM,
+            "num_perm": NUM_PERM,
+            "threshold": THRESHOLD,
+            "bands": BANDS,
+            "rows": ROWS,
+            "jobs": args.jobs,
+        },
         "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg()[0]},
         "tools": {},
     }
-    print("exact shingle sets for evaluation ...", file=sys.stderr)
-    index, csr = _exact_sets(corpus, args.docs)
-    sample_truth = _brute_force(csr, min(args.sample, args.docs))
-    truth_all = []
-    with open(args.data / f"truth-{args.docs}.jsonl") as fh:
-        for line in fh:
-            t = json.loads(line)
-            truth_all.append((index[t["a"]], index[t["b"]]))
+    runs = []
     for tool in args.tools.split(","):
         limit = args.docs
         if tool == "datasketch":
             limit = min(limit, args.datasketch_docs)
-        elif tool in ("rensa",):
+        elif tool == "rensa":
             limit = min(limit, args.anchor_docs)
         pairs_out = Path(tempfile.mktemp(suffix=".tsv"))
-        cmd = [sys.executable, __file__, "--run", tool, "--limit", str(limit), "--docs",
-               str(args.docs), "--data", str(args.data), "--jobs", str(args.jobs),
-               "--pairs-out", str(pairs_out)]
+        cmd = [sys.executable, __file__, "--run", tool, "--limit", str(limit)]
+        cmd += ["--docs", str(args.docs), "--data", str(args.data), "--jobs", str(args.jobs)]
+        cmd += ["--pairs-out", str(pairs_out)]
         print(f"running {tool} on {limit:,} docs ...", file=sys.stderr)
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -332,17 +341,35 @@ def main() -> None:
         res["seconds"] = round(res["seconds"], 2)
         if limit < args.docs:
             res["subset"] = f"measured on the first {limit:,} documents"
-        if pairs_out.exists():
-            sub_index = {k: v for k, v in index.items() if v < limit}
-            injected = [
-                (a, b) for a, b in truth_all if b < limit
-                and _jac(csr, a, b) >= THRESHOLD - 1e-12
-            ]
-            res.update(_evaluate(pairs_out, sub_index, csr, injected,
-                                 {p for p in sample_truth if p[1] < limit}, min(args.sample, limit)))
-            pairs_out.unlink()
         results["tools"][tool] = res
+        runs.append((tool, limit, pairs_out))
         print(f"  {tool}: {json.dumps(res)}", file=sys.stderr)
+    # evaluation after every tool ran, so no child inherits this process's memory
+    print("exact shingle sets for evaluation ...", file=sys.stderr)
+    index, csr = _exact_sets(corpus, args.docs)
+    sample_n = min(args.sample, args.docs)
+    sample_truth = _brute_force(csr, sample_n)
+    results["truth"] = {"sample_docs": sample_n, "sample_pairs_at_threshold": len(sample_truth)}
+    truth_all = []
+    with open(args.data / f"truth-{args.docs}.jsonl") as fh:
+        for line in fh:
+            t = json.loads(line)
+            truth_all.append((index[t["a"]], index[t["b"]]))
+    for tool, limit, pairs_out in runs:
+        if not pairs_out.exists():
+            continue
+        sub_index = {k: v for k, v in index.items() if v < limit}
+        injected = [
+            (a, b) for a, b in truth_all if b < limit and _jac(csr, a, b) >= THRESHOLD - 1e-12
+        ]
+        if limit == args.docs:
+            results["truth"]["injected_pairs"] = len(truth_all)
+            results["truth"]["injected_pairs_at_threshold"] = len(injected)
+        in_limit = {p for p in sample_truth if p[1] < limit}
+        results["tools"][tool].update(
+            _evaluate(pairs_out, sub_index, csr, injected, in_limit, min(sample_n, limit))
+        )
+        pairs_out.unlink()
     _ratios(results)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(results, indent=2) + "\n")
@@ -361,8 +388,11 @@ def _ratios(results: dict) -> None:
     ours = tools.get("samestory", {}).get("docs_per_s")
     if not ours:
         return
-    anchors = [t["docs_per_s"] for k, t in tools.items() if k in ("rensa", "datasketch")
-               and "docs_per_s" in t]
+    anchors = [
+        t["docs_per_s"]
+        for k, t in tools.items()
+        if k in ("rensa", "datasketch") and "docs_per_s" in t
+    ]
     ratios = {}
     if anchors:
         ratios["vs_fastest_anchor"] = round(ours / max(anchors), 2)

@@ -364,10 +364,13 @@ def clean_text(
     config: CleanConfig | None = None,
     boilerplate: frozenset[str] = frozenset(),
     lang: str = "en",
+    collapse: bool = True,
 ) -> str:
     """Only the cleaned text: ``clean(text, ...).text``, without the offset map or actions.
 
     The fast path for bulk work (dedup): the same edits, applied with string operations.
+    With ``collapse=False`` whitespace is left as it is (the last step of ``clean``), which
+    leaves the same words: for callers that only tokenise.
 
     Example:
         >>> clean_text("PARIS (AFP) - The govern-ment  said.\\nShare this article")
@@ -388,6 +391,8 @@ def clean_text(
         text = "".join(pieces)
     if config.join_hyphens:
         text = _join_hyphens(text, lang or "en", config)
+    if not collapse:
+        return text
     # a whitespace run with two or more line breaks is a paragraph break, any other a space
     paragraphs = (" ".join(p.split()) for p in _PARAGRAPH_RE.split(text))
     return "\n\n".join(p for p in paragraphs if p)

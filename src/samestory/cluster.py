@@ -14,6 +14,7 @@ import math
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 EARLIEST_DATE = "earliest date"
-LONGEST_TEXT = "longest clean text"
+LONGEST_TEXT = "longest clean text (words)"
 
 _FORMATS = ("%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d-%b-%Y", "%Y/%m/%d", "%d/%m/%Y")
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
@@ -41,6 +42,7 @@ _MONTHS = {
 }
 
 
+@lru_cache(maxsize=65_536)
 def parse_date(value: str) -> float:
     """Seconds since the epoch (UTC) of a date string, or NaN when it cannot be read.
 
@@ -161,7 +163,7 @@ def representatives(
     Args:
         labels: component label per document (from :func:`components`).
         dates: publication time per document (NaN when unknown).
-        lengths: clean text length per document.
+        lengths: clean text length per document (samestory counts words).
 
     Returns:
         ``(roots, kept, by_date)``: each cluster's label, the index of the document it keeps,

@@ -24,6 +24,7 @@ __all__ = [
     "jaccard_batch",
     "reference_shingle_hashes",
     "shingle_batch",
+    "shingle_batch_details",
     "shingle_hashes",
     "words",
 ]
@@ -95,8 +96,9 @@ def _fmix(h: np.uint64) -> np.uint64:
 @numba.njit(cache=True, nogil=True)
 def _shingle_kernel(buf, doc_offsets, ngram):  # type: ignore[no-untyped-def]
     n_docs = len(doc_offsets) - 1
-    # pass 1: word hashes of every document
+    # pass 1: word hashes of every document, and a hash of its whole word sequence
     tok = np.empty(len(buf) // 2 + 1, dtype=np.uint64)
+    seq = np.empty(n_docs, dtype=np.uint64)
     tok_off = np.zeros(n_docs + 1, dtype=np.int64)
     nt = 0
     for d in range(n_docs):
@@ -122,6 +124,10 @@ def _shingle_kernel(buf, doc_offsets, ngram):  # type: ignore[no-untyped-def]
             tok[nt] = _fmix(h)
             nt += 1
         tok_off[d + 1] = nt
+        g = np.uint64(_SHINGLE_SEED)
+        for k in range(tok_off[d], nt):
+            g = _fmix(g ^ tok[k])
+        seq[d] = g
     # pass 2: shingles, sorted and unique per document
     cap = 0
     for d in range(n_docs):
@@ -151,7 +157,7 @@ def _shingle_kernel(buf, doc_offsets, ngram):  # type: ignore[no-untyped-def]
                     w += 1
             pos = w
         out_off[d + 1] = pos
-    return out[:pos].copy(), out_off
+    return out[:pos].copy(), out_off, np.diff(tok_off), seq
 
 
 def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -179,9 +185,28 @@ def shingle_batch(texts: Sequence[str], ngram: int = 5) -> tuple[np.ndarray, np.
         >>> offsets.tolist()
         [0, 2, 2, 4]
     """
+    values, offsets, _, _ = shingle_batch_details(texts, ngram)
+    return values, offsets
+
+
+def shingle_batch_details(
+    texts: Sequence[str], ngram: int = 5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`shingle_batch` plus each text's word count and a hash of its word sequence.
+
+    Two texts have the same sequence hash when they have the same casefolded words in the same
+    order (punctuation and spacing aside): the key of exact-duplicate detection.
+    """
     buf, offsets = _encode(texts)
     if len(buf) == 0:
-        return np.zeros(0, dtype=np.uint64), np.zeros(len(texts) + 1, dtype=np.int64)
+        n = len(texts)
+        empty = np.full(n, _SHINGLE_SEED, dtype=np.uint64)
+        return (
+            np.zeros(0, dtype=np.uint64),
+            np.zeros(n + 1, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            empty,
+        )
     return _shingle_kernel(buf, offsets, int(ngram))  # type: ignore[no-any-return]
 
 

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xxhash
 
 from samestory.clean import clean_text
 from samestory.cluster import components, parse_date, representatives
@@ -34,7 +33,7 @@ from samestory.errors import SettingsError
 from samestory.ingest import Fields, Record, Skipped, to_document
 from samestory.lsh import band_keys, candidate_pairs
 from samestory.minhash import signatures_csr
-from samestory.shingle import jaccard_batch, shingle_batch
+from samestory.shingle import jaccard_batch, shingle_batch_details
 
 __all__ = ["ChunkStore", "LocalResult", "run_local"]
 
@@ -85,31 +84,33 @@ def process_chunk(
     texts: list[str] = []
     dates: list[float] = []
     lines: list[bytes] = []
+    records_of: list[tuple[str, int]] = []
     for record in records:
         doc = to_document(record, fields)
         if isinstance(doc, Skipped):
             skipped.append([doc.path, doc.line, doc.reason])
             continue
-        text = clean_text(doc.text, config=config.clean)
-        if not any(ch.isalnum() for ch in text):
-            skipped.append([record.path, record.line, "no words after cleaning"])
-            continue
+        records_of.append((record.path, record.line))
+        # whitespace is not collapsed: the shingles only need the words
         ids.append(doc.id)
-        texts.append(text)
+        texts.append(clean_text(doc.text, config=config.clean, collapse=False))
         dates.append(parse_date(doc.published) if doc.published else np.nan)
         lines.append(_record_json(record, doc))
     mh = config.minhash
-    values, offsets = shingle_batch(texts, mh.ngram)
+    values, offsets, n_words, seq = shingle_batch_details(texts, mh.ngram)
+    if (n_words == 0).any():
+        # no words left after cleaning: skipped like an empty document
+        empty = np.flatnonzero(n_words == 0)
+        for k in empty[::-1].tolist():
+            skipped.append([records_of[k][0], records_of[k][1], "no words after cleaning"])
+            del ids[k], texts[k], dates[k], lines[k]
+        values, offsets, n_words, seq = shingle_batch_details(texts, mh.ngram)
     arrays: dict[str, np.ndarray] = {
         "values": values,
         "offsets": offsets,
         "dates": np.array(dates, dtype=np.float64),
-        "lengths": np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
-        "texthash": np.fromiter(
-            (xxhash.xxh3_64_intdigest(t.encode("utf-8", "surrogatepass")) for t in texts),
-            dtype=np.uint64,
-            count=len(texts),
-        ),
+        "lengths": n_words,
+        "texthash": seq,
     }
     if not config.exact_only:
         bands, rows = config.bands_rows()
