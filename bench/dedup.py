@@ -289,6 +289,9 @@ def main() -> None:
     if args.run:  # child
         out = TOOLS[args.run](corpus, args.limit, args.jobs, args.pairs_out)
         out["peak_rss_mb"] = round(_peak_mb(), 1)
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out["cpu_s"] = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
         print(json.dumps(out))
         return
     if not corpus.exists():
@@ -339,6 +342,8 @@ def main() -> None:
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         res["docs_per_s"] = round(res["docs"] / res["seconds"], 1)
         res["seconds"] = round(res["seconds"], 2)
+        # CPU seconds of the whole child (imports and warm-up included): less load-sensitive
+        res["docs_per_cpu_s"] = round(res["docs"] / res.pop("cpu_s"), 1)
         if limit < args.docs:
             res["subset"] = f"measured on the first {limit:,} documents"
         results["tools"][tool] = res

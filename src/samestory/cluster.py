@@ -43,6 +43,14 @@ _MONTHS = {
 
 
 @lru_cache(maxsize=65_536)
+def _midnight(year: int, month: int, day: int) -> float:
+    try:
+        return datetime(year, month, day, tzinfo=UTC).timestamp()
+    except ValueError:
+        return math.nan
+
+
+@lru_cache(maxsize=65_536)
 def parse_date(value: str) -> float:
     """Seconds since the epoch (UTC) of a date string, or NaN when it cannot be read.
 
@@ -60,20 +68,11 @@ def parse_date(value: str) -> float:
     if m and m.group(2).title() in _MONTHS:
         # the common "26-FEB-1987 15:01:01.79" form without strptime (10x faster)
         day, mon, year, hh, mm, ss, frac = m.groups()
-        try:
-            moment = datetime(
-                int(year),
-                _MONTHS[mon.title()],
-                int(day),
-                int(hh or 0),
-                int(mm or 0),
-                int(ss or 0),
-                int((frac or "0")[:6].ljust(6, "0")),
-                tzinfo=UTC,
-            )
-        except ValueError:
+        midnight = _midnight(int(year), _MONTHS[mon.title()], int(day))
+        if math.isnan(midnight) or int(hh or 0) > 23 or int(mm or 0) > 59 or int(ss or 0) > 59:
             return math.nan
-        return moment.timestamp()
+        micro = int((frac or "0")[:6].ljust(6, "0"))
+        return midnight + int(hh or 0) * 3600 + int(mm or 0) * 60 + int(ss or 0) + micro / 1e6
     parsed: datetime | None = None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
