@@ -296,6 +296,8 @@ def _may_have_boilerplate(text: str, boilerplate: frozenset[str]) -> bool:
     if _BOILERPLATE_AT_START_RE.match(text) is not None:
         return True
     # a line can only start after a break: try the pattern there (breaks are few)
+    if not any(b in text for b in _ASCII_BREAKS):
+        return False
     return any(
         _BOILERPLATE_AT_START_RE.match(text, m.end()) is not None
         for m in _ASCII_BREAK_RE.finditer(text)

@@ -190,7 +190,7 @@ def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped
         doc_id = Path(record.path).name
     elif record.kind == "json":
         try:
-            obj = json.loads(record.raw)
+            obj = json.loads(record.raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
             return Skipped(*where, "not UTF-8")
         except ValueError as exc:

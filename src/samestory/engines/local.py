@@ -56,7 +56,8 @@ class LocalResult:
 def _record_json(record: Record, doc: Any) -> bytes:
     """The original record as one JSON line (the raw line itself for JSONL input)."""
     if record.kind == "json":
-        return bytes(record.raw).rstrip(b"\r\n") + b"\n"
+        raw: bytes = record.raw
+        return raw if raw.endswith(b"\n") else raw + b"\n"
     if record.kind == "doc":
         obj = {
             "id": doc.id,
@@ -75,10 +76,26 @@ def _record_json(record: Record, doc: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
+def _pack(records: list[Record]) -> tuple[list[str], list[int], list[str], list[Any]]:
+    """Records as four plain lists: far cheaper to send to a worker than dataclasses."""
+    return (
+        [r.path for r in records],
+        [r.line for r in records],
+        [r.kind for r in records],
+        [r.raw for r in records],
+    )
+
+
 def process_chunk(
-    work: str, index: int, records: list[Record], config: DedupConfig, fields: Fields
+    work: str,
+    index: int,
+    records: list[Record] | tuple[list[str], list[int], list[str], list[Any]],
+    config: DedupConfig,
+    fields: Fields,
 ) -> dict[str, Any]:
     """Stage 1 for one chunk: parse, clean, shingle, MinHash; write its files. Returns its meta."""
+    if isinstance(records, tuple):
+        records = [Record(*r) for r in zip(*records, strict=True)]
     skipped: list[list[Any]] = []
     ids: list[str] = []
     texts: list[str] = []
@@ -243,7 +260,8 @@ def stage_chunks(
                 completed, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in completed:
                     finish(fut.result(), False)
-            pending.add(pool.submit(process_chunk, str(work), index, batch, config, fields))
+            packed = _pack(batch)
+            pending.add(pool.submit(process_chunk, str(work), index, packed, config, fields))
         for fut in pending:
             finish(fut.result(), False)
     finally:
