@@ -11,6 +11,7 @@ from samestory.errors import (
     SettingsError,
     StoreError,
 )
+from samestory.pipeline import DedupResult, dedup
 
 __version__ = "0.1.0"
 
@@ -21,6 +22,7 @@ __all__ = [
     "Comparer",
     "Comparison",
     "Dateline",
+    "DedupResult",
     "Document",
     "InputError",
     "MinHashConfig",
@@ -35,5 +37,6 @@ __all__ = [
     "__version__",
     "clean",
     "compare",
+    "dedup",
     "repeated_lines",
 ]
