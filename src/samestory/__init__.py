@@ -10,6 +10,7 @@ from samestory.errors import (
     SettingsError,
     StoreError,
 )
+from samestory.store import Index
 
 __version__ = "0.1.0"
 
@@ -19,6 +20,7 @@ __all__ = [
     "CleaningAction",
     "Dateline",
     "Document",
+    "Index",
     "InputError",
     "MinHashConfig",
     "MissingDependency",
