@@ -175,3 +175,13 @@ def test_round_trip(doc: Document) -> None:
         assert index.get(doc.id) == doc
         assert list(index.documents()) == [doc]
         assert index.add([doc]) == [doc.id] and len(index) == 1
+
+
+def test_lone_surrogates_round_trip(index: Index) -> None:
+    doc = Document("Broken \ud800 text from a bad decoder.", id="odd\udc80id", title="x\ud83d")
+    assert index.add([doc]) == [doc.id]
+    assert index.get(doc.id) == doc
+    out = io.StringIO()
+    index.export(out)
+    assert Document(**json.loads(out.getvalue())) == doc
+    out.getvalue().encode("utf-8")  # writable to any UTF-8 stream

@@ -466,7 +466,13 @@ class Index:
                 return self.export(f)
         count = 0
         for doc in self.documents():
-            out.write(json.dumps(record_fields(doc), ensure_ascii=False, default=str) + "\n")
+            line = json.dumps(record_fields(doc), ensure_ascii=False, default=str)
+            if not line.isascii():
+                try:
+                    line.encode("utf-8")
+                except UnicodeEncodeError:  # a lone surrogate: write it as a JSON escape
+                    line = json.dumps(record_fields(doc), default=str)
+            out.write(line + "\n")
             count += 1
         return count
 
