@@ -185,3 +185,23 @@ def test_lone_surrogates_round_trip(index: Index) -> None:
     index.export(out)
     assert Document(**json.loads(out.getvalue())) == doc
     out.getvalue().encode("utf-8")  # writable to any UTF-8 stream
+
+
+def test_fingerprint_overlap_agrees_with_exact_shingle_sets() -> None:
+    from samestory.clean import clean
+    from samestory.indexing import Featurizer, overlap, pack_fingerprint, unpack_fingerprint
+    from samestory.shingle import jaccard, shingle_hashes
+
+    featurize = Featurizer(MinHashConfig(), CleanConfig(), 14, 9)
+    texts = [FLOOD, FLOOD_COPY, BUDGET, FLOOD + " " + BUDGET, FERRY]
+    feats = featurize([(t, "") for t in texts])
+    for i, a in enumerate(texts):
+        for j, b in enumerate(texts):
+            sa, sb = shingle_hashes(clean(a).text), shingle_hashes(clean(b).text)
+            inter = len(set(sa.tolist()) & set(sb.tolist()))
+            expected = (jaccard(sa, sb), inter / len(sa), inter / len(sb))
+            assert overlap(feats[i].shingles, feats[j].shingles) == pytest.approx(expected), (i, j)
+    values = unpack_fingerprint(feats[0].shingles)
+    assert list(values) == sorted(set(values.tolist())) and values.max() < 2**24
+    assert pack_fingerprint(values) == feats[0].shingles
+    assert all(-(2**31) <= k < 2**31 for k in feats[0].bands) and len(feats[0].bands) == 14

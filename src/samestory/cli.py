@@ -108,8 +108,8 @@ def _progress(args: argparse.Namespace, what: str) -> Any:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn(f"{{task.completed:,}} {what}"), TimeElapsedColumn())
-    quiet = getattr(args, "quiet", False)
-    return Progress(*columns, console=Console(stderr=True), transient=True, disable=quiet)
+    off = args.quiet or not sys.stderr.isatty()
+    return Progress(*columns, console=Console(stderr=True), transient=True, disable=off)
 
 
 def _say(args: argparse.Namespace, message: str) -> None:

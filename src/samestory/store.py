@@ -5,8 +5,8 @@ What is stored per document (all in the file, nothing beside it yet):
 - ``docs``: the id, a key of source+url and a key of the cleaned text (the three ways a
   re-added document is recognised), the original text with its metadata (raw deflate with a
   word dictionary kept in the file, so ``get`` and ``compare`` see the user's own characters),
-  and the shingle fingerprint: the sorted unique upper 32 bits of the shingle hashes, on which
-  candidates are verified (exact Jaccard and containment up to a ~n²/2³² chance collision).
+  and the shingle fingerprint (upper 24 bits of each shingle hash, packed), on which
+  candidates are verified (exact Jaccard and containment up to rare chance collisions).
 - ``bands``: one row per LSH band key, the candidate lookup. MinHash signatures are not
   stored: they follow from the text, and ``rebuild`` recomputes the bands from it.
 - ``meta``: the settings (MinHash and clean), their fingerprint and the text dictionary;
@@ -54,7 +54,7 @@ __all__ = ["Index", "Match"]
 
 SCHEMA_VERSION = 1
 # how the stored fingerprint and texts are encoded; part of the settings fingerprint
-_FORMAT = "shingles-u32-v1;deflate-zdict-v1"
+_FORMAT = "shingles-u24-v1;bands-i32-v1;deflate-zdict-v1"
 _MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -175,6 +175,9 @@ class Index:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+            # 16 KiB pages: a 1.5 KiB row wastes far less of a page than of a 4 KiB one (-14%
+            # bytes); only takes effect on a new file, before WAL mode is set
+            self._db.execute("PRAGMA page_size=16384")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA journal_size_limit=16777216")
