@@ -205,3 +205,13 @@ def test_fingerprint_overlap_agrees_with_exact_shingle_sets() -> None:
     assert list(values) == sorted(set(values.tolist())) and values.max() < 2**24
     assert pack_fingerprint(values) == feats[0].shingles
     assert all(-(2**31) <= k < 2**31 for k in feats[0].bands) and len(feats[0].bands) == 14
+
+
+def test_bad_options_are_refused(index: Index) -> None:
+    from samestory import SettingsError
+
+    with pytest.raises(SettingsError, match="top must be"):
+        index.query(FLOOD, top=0)
+    with pytest.raises(SettingsError, match="batch_size must be"):
+        index.add([FLOOD], batch_size=0)
+    assert index.add([FLOOD]) == [Document(FLOOD).id]  # a plain string is a text

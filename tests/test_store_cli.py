@@ -204,3 +204,12 @@ def test_cli_help_lists_index_commands(capsys) -> None:
     out = capsys.readouterr().out
     for action in ("add", "stats", "remove", "export", "rebuild"):
         assert action in out
+
+
+def test_cli_bad_top_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    db = str(tmp_path / "idx.db")
+    Index(db).close()
+    text = tmp_path / "a.txt"
+    text.write_text("Some words for a query about the harbour and the storm on Monday.")
+    assert main(["query", str(text), "--db", db, "--top", "0"]) == 2
+    assert "top must be" in capsys.readouterr().err

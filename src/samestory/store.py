@@ -36,7 +36,7 @@ import xxhash
 from samestory.clean import clean
 from samestory.config import CleanConfig, MinHashConfig
 from samestory.document import Document
-from samestory.errors import StoreError
+from samestory.errors import SettingsError, StoreError
 from samestory.indexing import (
     Codec,
     Features,
@@ -284,7 +284,7 @@ class Index:
 
     def add(
         self,
-        docs: Iterable[Document],
+        docs: Iterable[Document | str],
         *,
         batch_size: int = 1000,
         workers: int = 1,
@@ -296,13 +296,18 @@ class Index:
         not added again; its stored id is returned in its place.
 
         Args:
-            docs: the documents, any iterable (read lazily, batch by batch).
+            docs: the documents (a plain string is a document's text), any iterable, read
+                lazily batch by batch.
             batch_size: documents per transaction.
             workers: processes that clean, shingle and hash (1: this process).
             progress: called with the number of documents after each batch.
         """
+        for name, value in (("batch_size", batch_size), ("workers", workers)):
+            if not isinstance(value, int) or value < 1:
+                raise SettingsError(f"{name} must be a whole number of at least 1, got {value!r}")
+        stream = (d if isinstance(d, Document) else Document(d) for d in docs)
         ids: list[str] = []
-        batches = featurize(docs, self._featurizer, batch_size=batch_size, workers=workers)
+        batches = featurize(stream, self._featurizer, batch_size=batch_size, workers=workers)
         for batch, feats in batches:
             with self._transaction():
                 ids.extend(self._insert(batch, feats))
@@ -400,6 +405,8 @@ class Index:
         most ``max(100, 20 * top)``), are verified on the shingle fingerprints, and the best
         ``top`` are related to the query; unrelated ones are dropped.
         """
+        if not isinstance(top, int) or top < 1:
+            raise SettingsError(f"top must be a whole number of at least 1, got {top!r}")
         if isinstance(doc, str):
             doc = Document(doc)
         _, fp, keys = self._featurizer([(doc.text, doc.lang)])[0]
