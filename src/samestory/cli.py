@@ -70,7 +70,7 @@ def _read_inputs(paths: Sequence[str], skipped: list[str]) -> Iterator[Document]
         if not path.exists():
             raise InputError("no such file or directory", path=name)
         found = sorted(path.rglob("*")) if path.is_dir() else [path]
-        files += [f for f in found if f.suffix in (".txt", ".jsonl") or not path.is_dir()]
+        files += [f for f in found if f.is_file() and (f.suffix in (".txt", ".jsonl") or f == path)]
 
     def read() -> Iterator[Document]:
         for file in files:

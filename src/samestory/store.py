@@ -236,6 +236,8 @@ class Index:
         self, config: MinHashConfig | None, clean_config: CleanConfig | None
     ) -> tuple[MinHashConfig, CleanConfig, int, int]:
         stored = self._meta("settings")
+        if stored is None and not self.create:  # being created by another process right now
+            raise StoreError(f"{self.path}: not a samestory index (yet)")
         if stored is None:
             mh, cc = config or MinHashConfig(), clean_config or CleanConfig()
             bands, rows = mh.bands, mh.rows
