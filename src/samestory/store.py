@@ -411,33 +411,42 @@ class Index:
             raise SettingsError(f"top must be a whole number of at least 1, got {top!r}")
         if isinstance(doc, str):
             doc = Document(doc)
-        _, fp, keys = self._featurizer([(doc.text, doc.lang)])[0]
-        if not keys:
-            return []
-        marks = ",".join("?" * len(keys))
-        cands = self._db.execute(
-            f"SELECT n, count(*) AS hits FROM bands WHERE key IN ({marks}) "
-            "GROUP BY n ORDER BY hits DESC, n LIMIT ?",
-            (*keys, max(100, 20 * top)),
-        ).fetchall()
-        if not cands:
-            return []
-        marks = ",".join("?" * len(cands))
-        rows = self._db.execute(
-            f"SELECT n, id, record, shingles FROM docs WHERE n IN ({marks})", [n for n, _ in cands]
-        ).fetchall()
-        ranked = sorted(
-            ((max(overlap(fp, sh)), n, key, rec) for n, key, rec, sh in rows),
-            key=lambda r: (-r[0], r[1]),
-        )
+        features = self._featurizer([(doc.text, doc.lang)])[0]
         matches = []
-        for _, _, key, rec in ranked[:top]:
+        for _, key, rec in self._verified(features, top=top):
             stored = self._unpack_row(key, rec)
             verdict, scores = _relate(doc, stored)
             if verdict != "unrelated":
                 matches.append(Match(stored.id, verdict, scores, stored))
         matches.sort(key=lambda m: (-m.scores.get("overall", 0.0), m.id))
         return matches
+
+    def _verified(self, features: Features, *, top: int) -> list[tuple[float, bytes, bytes]]:
+        """(best of Jaccard and containments, id, record) of the best ``top`` candidates.
+
+        Candidates share at least one band key; the ones sharing most come first, and at most
+        ``max(100, 20 * top)`` are verified on their fingerprints.
+        """
+        if not features.bands:
+            return []
+        marks = ",".join("?" * len(features.bands))
+        cands = self._db.execute(
+            f"SELECT n, count(*) AS hits FROM bands WHERE key IN ({marks}) "
+            "GROUP BY n ORDER BY hits DESC, n LIMIT ?",
+            (*features.bands, max(100, 20 * top)),
+        ).fetchall()
+        if not cands:
+            return []
+        marks = ",".join("?" * len(cands))
+        rows = self._db.execute(
+            f"SELECT n, shingles FROM docs WHERE n IN ({marks})", [n for n, _ in cands]
+        ).fetchall()
+        best = sorted((-max(overlap(features.shingles, sh)), n) for n, sh in rows)[:top]
+        out = []
+        for score, n in best:
+            key, rec = self._db.execute("SELECT id, record FROM docs WHERE n = ?", (n,)).fetchone()
+            out.append((-score, key, rec))
+        return out
 
     def stats(self) -> dict[str, Any]:
         """Counts, sizes and settings of the index (``documents`` is the number stored)."""
