@@ -215,3 +215,21 @@ def test_bad_options_are_refused(index: Index) -> None:
     with pytest.raises(SettingsError, match="batch_size must be"):
         index.add([FLOOD], batch_size=0)
     assert index.add([FLOOD]) == [Document(FLOOD).id]  # a plain string is a text
+
+
+def test_migrations_upgrade_an_older_file(tmp_path: Path, monkeypatch) -> None:
+    from samestory import store
+
+    path = tmp_path / "old.db"
+    with Index(path) as ix:
+        ix.add([Document(FLOOD, id="flood")])
+    step = (2, "embeddings", "CREATE TABLE embeddings (n INTEGER PRIMARY KEY, vector BLOB)")
+    monkeypatch.setattr(store, "_MIGRATIONS", [*store._MIGRATIONS, step])
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
+    with Index(path) as ix:
+        assert ix.stats()["schema_version"] == 2
+        assert ix._db.execute("SELECT count(*) FROM embeddings").fetchone() == (0,)
+        assert ix.get("flood").text == FLOOD
+    with Index(path) as ix:  # applied once
+        versions = ix._db.execute("SELECT version FROM migrations ORDER BY version").fetchall()
+        assert versions == [(1,), (2,)]

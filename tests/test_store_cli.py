@@ -213,3 +213,15 @@ def test_cli_bad_top_is_a_usage_error(tmp_path: Path, capsys) -> None:
     text.write_text("Some words for a query about the harbour and the storm on Monday.")
     assert main(["query", str(text), "--db", db, "--top", "0"]) == 2
     assert "top must be" in capsys.readouterr().err
+
+
+def test_two_concurrent_adds_store_each_document_once(tmp_path: Path) -> None:
+    records = synthetic(1500, seed=3, words=25)
+    data = write_jsonl(tmp_path / "in.jsonl", records)
+    db = tmp_path / "two.db"
+    Index(db).close()  # both writers open an existing file
+    cmd = [sys.executable, "-m", "samestory.cli", "index", "add", str(data), "--db", str(db)]
+    procs = [subprocess.Popen([*cmd, "--batch-size", "50", "--quiet"]) for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    with Index(db, create=False) as index:
+        assert sorted(d.id for d in index.documents()) == [r["id"] for r in records]
