@@ -218,14 +218,14 @@ def test_bad_options_are_refused(index: Index) -> None:
 
 
 def test_migrations_upgrade_an_older_file(tmp_path: Path, monkeypatch) -> None:
-    from samestory import store
+    from samestory import schema
 
     path = tmp_path / "old.db"
     with Index(path) as ix:
         ix.add([Document(FLOOD, id="flood")])
     step = (2, "embeddings", "CREATE TABLE embeddings (n INTEGER PRIMARY KEY, vector BLOB)")
-    monkeypatch.setattr(store, "_MIGRATIONS", [*store._MIGRATIONS, step])
-    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, step])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
     with Index(path) as ix:
         assert ix.stats()["schema_version"] == 2
         assert ix._db.execute("SELECT count(*) FROM embeddings").fetchone() == (0,)
@@ -233,3 +233,14 @@ def test_migrations_upgrade_an_older_file(tmp_path: Path, monkeypatch) -> None:
     with Index(path) as ix:  # applied once
         versions = ix._db.execute("SELECT version FROM migrations ORDER BY version").fetchall()
         assert versions == [(1,), (2,)]
+
+
+def test_other_storage_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "f.db"
+    Index(path).close()
+    with sqlite3.connect(path) as db:
+        (raw,) = db.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
+        values = json.loads(raw) | {"format": "shingles-u32-v0"}
+        db.execute("UPDATE meta SET value = ? WHERE key = 'settings'", (json.dumps(values),))
+    with pytest.raises(StoreError, match="stored in format 'shingles-u32-v0'"):
+        Index(path)

@@ -82,9 +82,13 @@ def _read_inputs(paths: Sequence[str], skipped: list[str]) -> Iterator[Document]
                 for n, line in enumerate(lines, 1):
                     try:
                         r = json.loads(line)
+                        field = {k: str(r.get(k) or "") for k in ("id", "title", "source", "url")}
                         doc = Document(
                             str(r.get("text") or r.get("body") or ""),
-                            **{k: str(r.get(k) or "") for k in ("id", "title", "source", "url")},
+                            id=field["id"],
+                            title=field["title"],
+                            source=field["source"],
+                            url=field["url"],
                             published=str(r.get("published") or r.get("date") or ""),
                             lang=str(r.get("lang") or ""),
                         )

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-import xxhash
 
 from samestory.clean import clean
 from samestory.config import CleanConfig, MinHashConfig
@@ -41,43 +40,17 @@ from samestory.indexing import (
     Codec,
     Features,
     Featurizer,
-    default_zdict,
     featurize,
     key64,
     overlap,
     record_fields,
 )
-from samestory.lsh import optimal_bands
+from samestory.schema import Transaction, meta, migrate, settings, version
 from samestory.shingle import jaccard, shingle_hashes
 
 __all__ = ["Index", "Match"]
 
-SCHEMA_VERSION = 1
-# how the stored fingerprint and texts are encoded; part of the settings fingerprint
-_FORMAT = "shingles-u24-v1;bands-i32-v1;deflate-zdict-v1"
-_MIGRATIONS: list[tuple[int, str, str]] = [
-    (
-        1,
-        "documents, shingle fingerprints, LSH bands, settings",
-        """
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
-        CREATE TABLE docs (
-            n INTEGER PRIMARY KEY,
-            id BLOB NOT NULL UNIQUE,
-            url_key INTEGER UNIQUE,
-            text_key INTEGER UNIQUE,
-            record BLOB NOT NULL,
-            shingles BLOB NOT NULL
-        );
-        CREATE TABLE bands (key INTEGER NOT NULL, n INTEGER NOT NULL,
-                            PRIMARY KEY (key, n)) WITHOUT ROWID;
-        """,
-    ),
-]
 Progress = Callable[[int], None]
-# LSH bands (when the settings leave them to the threshold) weight a missed near-duplicate 9x a
-# false candidate: a candidate is verified on stored fingerprints in microseconds, a miss is lost.
-RECALL_WEIGHT = 0.9
 
 
 @dataclass(slots=True)
@@ -182,9 +155,9 @@ class Index:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA journal_size_limit=16777216")
             self._db.execute(f"PRAGMA cache_size={-1024 * int(cache_mb)}")
-            self._migrate()
-            self.config, self.clean_config, self.bands, self.rows = self._settings(
-                config, clean_config
+            migrate(self._db, self.path, create=create)
+            self.config, self.clean_config, self.bands, self.rows = settings(
+                self._db, self.path, config, clean_config, create=create
             )
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -193,97 +166,9 @@ class Index:
             self.close()
             raise
         self._featurizer = Featurizer(self.config, self.clean_config, self.bands, self.rows)
-        self._codec = Codec(self._meta("zdict"))
-
-    # -- opening -------------------------------------------------------------------------
-    def _migrate(self) -> None:
-        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
-        if tables and "migrations" not in tables:
-            raise StoreError(f"{self.path}: an SQLite file, but not a samestory index")
-        if not tables and not self.create:
-            raise StoreError(f"{self.path}: an empty file, not a samestory index (yet)")
-        if tables and self._version() == SCHEMA_VERSION:
-            return  # the common case takes no write lock, so readers never wait for an add
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT)"
-            )
-            current = self._version()
-            if current > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: schema version {current} is newer than this samestory "
-                    f"understands ({SCHEMA_VERSION}); upgrade samestory"
-                )
-            for version, name, sql in _MIGRATIONS:
-                if version > current:
-                    for statement in filter(str.strip, sql.split(";")):
-                        self._db.execute(statement)
-                    self._db.execute("INSERT INTO migrations VALUES (?, ?)", (version, name))
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-
-    def _version(self) -> int:
-        return int(self._db.execute("SELECT max(version) FROM migrations").fetchone()[0] or 0)
-
-    def _meta(self, key: str) -> Any:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
-
-    def _settings(
-        self, config: MinHashConfig | None, clean_config: CleanConfig | None
-    ) -> tuple[MinHashConfig, CleanConfig, int, int]:
-        stored = self._meta("settings")
-        if stored is None and not self.create:  # being created by another process right now
-            raise StoreError(f"{self.path}: not a samestory index (yet)")
-        if stored is None:
-            mh, cc = config or MinHashConfig(), clean_config or CleanConfig()
-            bands, rows = mh.bands, mh.rows
-            if not bands:
-                bands, rows = optimal_bands(
-                    mh.threshold, mh.num_perm, fp_weight=1 - RECALL_WEIGHT, fn_weight=RECALL_WEIGHT
-                )
-            settings = {
-                "minhash": asdict(mh),
-                "clean": asdict(cc),
-                "format": _FORMAT,
-                "bands": bands,
-                "rows": rows,
-            }
-            zdict = default_zdict()
-            with self._transaction():
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO meta VALUES (?, ?)",
-                    [
-                        ("settings", json.dumps(settings, sort_keys=True)),
-                        ("fingerprint", _settings_fingerprint(settings)),
-                        ("zdict", zdict),
-                    ],
-                )
-            stored = self._meta("settings")
-        settings = json.loads(stored)
-        if settings.get("format") != _FORMAT:
-            raise StoreError(f"{self.path}: stored in format {settings.get('format')!r}")
-        own_mh, own_cc = MinHashConfig(**settings["minhash"]), CleanConfig(**settings["clean"])
-        for given, own in ((config, own_mh), (clean_config, own_cc)):
-            if given is not None and given != own:
-                diff = ", ".join(
-                    f"{k}={v!r} (you asked for {asdict(given)[k]!r})"
-                    for k, v in asdict(own).items()
-                    if asdict(given)[k] != v
-                )
-                raise StoreError(
-                    f"{self.path} was made with other settings: {diff}; open it with its own "
-                    "settings (leave them out) or build a new index"
-                )
-        return own_mh, own_cc, int(settings["bands"]), int(settings["rows"])
+        self._codec = Codec(meta(self._db, "zdict"))
 
     # -- writing -------------------------------------------------------------------------
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
-
     def add(
         self,
         docs: Iterable[Document | str],
@@ -311,7 +196,7 @@ class Index:
         ids: list[str] = []
         batches = featurize(stream, self._featurizer, batch_size=batch_size, workers=workers)
         for batch, feats in batches:
-            with self._transaction():
+            with Transaction(self._db):
                 ids.extend(self._insert(batch, feats))
             if progress is not None:
                 progress(len(batch))
@@ -319,7 +204,8 @@ class Index:
         return ids
 
     def _insert(self, batch: list[Document], feats: list[Features]) -> list[str]:
-        ids, bands = [], []
+        ids: list[str] = []
+        bands: list[tuple[int, int]] = []
         for doc, (text_key, fp, keys) in zip(batch, feats, strict=True):
             key = doc.id.encode("utf-8", "surrogatepass")
             url_key = key64(f"{doc.source}\x00{doc.url}") if doc.url else None
@@ -330,7 +216,7 @@ class Index:
             )
             if cur.rowcount == 1:
                 ids.append(doc.id)
-                bands.extend((k, cur.lastrowid) for k in keys)
+                bands.extend((k, int(cur.lastrowid or 0)) for k in keys)
                 continue
             ids.append(self._present(key, url_key, text_key))
         bands.sort()
@@ -353,7 +239,7 @@ class Index:
     def remove(self, id: str) -> bool:
         """Remove the document with this id; False when there is none."""
         key = id.encode("utf-8", "surrogatepass")
-        with self._transaction():
+        with Transaction(self._db):
             row = self._db.execute("SELECT n FROM docs WHERE id = ?", (key,)).fetchone()
             if row is None:
                 return False
@@ -367,7 +253,7 @@ class Index:
         The place where derived indexes are rebuilt from the database; the ANN index file
         over embeddings joins here when it lands. Returns the number of documents.
         """
-        with self._transaction():
+        with Transaction(self._db):
             self._db.execute("DELETE FROM bands")
             rows = self._db.execute("SELECT n, id, record FROM docs ORDER BY n")
             count = 0
@@ -464,8 +350,8 @@ class Index:
             "bytes": used,
             "file_bytes": self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0),
             "bytes_per_document": round(used / docs, 1) if docs else 0.0,
-            "schema_version": self._version(),
-            "fingerprint": self._meta("fingerprint"),
+            "schema_version": version(self._db),
+            "fingerprint": meta(self._db, "fingerprint"),
             "settings": {
                 "minhash": asdict(self.config),
                 "clean": asdict(self.clean_config),
@@ -510,20 +396,3 @@ class Index:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (KeyboardInterrupt too)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if kind is not None else "COMMIT")
-
-
-def _settings_fingerprint(settings: dict[str, Any]) -> str:
-    return xxhash.xxh3_64_hexdigest(json.dumps(settings, sort_keys=True).encode())
