@@ -195,7 +195,8 @@ def _query(args: argparse.Namespace) -> int:
                 head = {"id": doc.id, "title": doc.title}
                 print(json.dumps({"query": head, "matches": [m.to_dict() for m in matches]}))
                 continue
-            print(f"{doc.id} {doc.title}".rstrip() + f": {len(matches)} matches")
+            plural = "" if len(matches) == 1 else "es"
+            print(f"{doc.id} {doc.title}".rstrip() + f": {len(matches)} match{plural}")
             for rank, m in enumerate(matches, 1):
                 overall = m.scores.get("overall", 0.0)
                 print(f"  {rank:>2}. {m.verdict:<10} {overall:.3f}  {m.id}  {m.document.title}")
