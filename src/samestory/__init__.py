@@ -12,6 +12,7 @@ from samestory.errors import (
     StoreError,
 )
 from samestory.pipeline import DedupResult, dedup
+from samestory.store import Index
 
 __version__ = "0.1.0"
 
@@ -24,6 +25,7 @@ __all__ = [
     "Dateline",
     "DedupResult",
     "Document",
+    "Index",
     "InputError",
     "MinHashConfig",
     "MissingDependency",
