@@ -400,8 +400,47 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _not_yet(args: argparse.Namespace) -> int:
-    raise SettingsError(f"'{args.command}' is not available yet")
+def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="web UI and JSON API over an index")
+    p.add_argument("--db", required=True, help="the index file")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument(
+        "--token",
+        default=None,
+        help="require this token on API calls and writes (or set SAMESTORY_TOKEN); "
+        "required when binding anything but a loopback address",
+    )
+    p.add_argument("--read-only", action="store_true", help="refuse every write")
+    p.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import ipaddress
+    import os
+
+    token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
+    try:
+        loopback = args.host == "localhost" or ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not token:
+        raise SettingsError(
+            f"binding {args.host} exposes the index beyond this machine; "
+            "give --token (or set SAMESTORY_TOKEN)"
+        )
+    try:
+        import uvicorn
+    except ImportError as exc:
+        from samestory.errors import MissingDependency
+
+        raise MissingDependency("uvicorn", "web") from exc
+    from samestory.web.app import create_app
+
+    app = create_app(args.db, token=token, read_only=args.read_only)
+    print(f"samestory: serving {args.db} on http://{args.host}:{args.port}/", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -413,7 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"samestory {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_compare, _add_dedup, _add_index, _add_query, _add_eval, _add_demo):
+    commands = (_add_compare, _add_dedup, _add_index, _add_query, _add_eval, _add_demo, _add_serve)
+    for add in commands:
         add(sub)
     return parser
 
