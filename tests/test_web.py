@@ -1,4 +1,4 @@
-"""The real server on 127.0.0.1: JSON API over HTTP, safety rules, and pages in headless Chromium."""
+"""The real server on 127.0.0.1: JSON API over HTTP, safety rules, pages in headless Chromium."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import pytest
 
 httpx = pytest.importorskip("httpx", reason="the web test dependencies are not installed")
 pytest.importorskip("fastapi", reason="the web extra is not installed")
+schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed")
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 from samestory import Document, Index  # noqa: E402
 from samestory.samples import load as load_samples  # noqa: E402
@@ -75,10 +77,6 @@ def server(db: Path) -> Iterator[str]:
     _stop(proc)
 
 
-def _sample(kind: str) -> Document:
-    return next(d for d in load_samples() if d.meta.get("kind") == kind)
-
-
 def test_compare_api_matches_the_cli_json(server):
     a, b = load_samples()[0], load_samples()[1]
     r = httpx.post(server + "/api/compare", json={"a": a.text, "b": b.text})
@@ -109,7 +107,8 @@ def test_query_add_get_delete_roundtrip(server):
 
 def test_stats_and_clusters(server):
     stats = httpx.get(server + "/api/stats").json()
-    assert stats["documents"] >= len(load_samples())
+    # samples whose cleaned text is identical are stored once
+    assert len(load_samples()) - 3 <= stats["documents"] <= len(load_samples()) + 1
     assert "clusters" in httpx.get(server + "/api/clusters").json()
     assert "stories" in httpx.get(server + "/api/stories").json()
 
@@ -155,21 +154,23 @@ def test_token_and_read_only(db, tmp_path):
         _stop(proc)
 
 
-def test_schemathesis_finds_no_server_errors(db):
-    schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed")
-    from hypothesis import HealthCheck, settings
+def test_no_input_makes_the_api_fail_with_a_server_error(db):
+    """schemathesis generates requests from the OpenAPI schema: none may get a 5xx."""
+    from hypothesis import given
 
     from samestory.web.app import create_app
 
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(db))
-    for operation in schema.get_all_operations():
-        op = operation.ok()
+    for result in schema.get_all_operations():
+        operation = result.ok()
 
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-        @schemathesis.given(case=op.as_strategy())
+        @given(case=operation.as_strategy())
+        @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
         def check(case):  # type: ignore[no-untyped-def]
             response = case.call()
             assert response.status_code < 500, (case.method, case.path, response.text[:200])
+            if response.status_code >= 400:
+                assert "error" in response.json()
 
         check()
 
@@ -193,7 +194,7 @@ def page(server):
 
 
 def test_paste_results_compare_and_hover(page, server, tmp_path):
-    wire = _sample("wire")
+    wire = {d.id: d for d in load_samples()}["fish-wire"]
     page.goto(server + "/")
     page.screenshot(path=str(tmp_path / "home.png"))
     page.fill("#title", wire.title)
@@ -206,13 +207,13 @@ def test_paste_results_compare_and_hover(page, server, tmp_path):
     # open a comparison with a syndicated copy (not the identical stored original)
     links = page.locator("#matches a.compare-link")
     page.goto(server + links.nth(1).get_attribute("href").replace("&amp;", "&"))
-    page.wait_for_selector("[data-pair]")
+    page.wait_for_selector("mark[data-p]")
     page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
-    first = page.locator("[data-side='a'][data-pair]").first
-    pair = first.get_attribute("data-pair")
+    first = page.locator("mark[data-side='a'][data-p]").first
+    pair = first.get_attribute("data-p")
     first.hover()
-    partner = page.locator(f"[data-side='b'][data-pair='{pair}']").first
-    assert "active" in (partner.get_attribute("class") or "")
+    partner = page.locator(f"mark[data-side='b'][data-p='{pair}']").first
+    assert "hot" in (partner.get_attribute("class") or "")
 
 
 def test_article_html_never_executes(page, server, tmp_path):

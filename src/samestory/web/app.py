@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,15 @@ def create_app(db: str | Path, *, token: str | None = None, read_only: bool = Fa
             or ``?token=`` once in a browser, which sets a cookie).
         read_only: refuse every write.
     """
-    index = Index(db, create=not read_only)
+    Index(db, create=not read_only).close()  # create it (or fail) before serving
+    local = threading.local()
+
+    def index() -> Index:
+        # SQLite connections belong to the thread that opened them; the server runs routes
+        # on a pool of threads, so each keeps its own (WAL lets them read side by side)
+        if not hasattr(local, "index"):
+            local.index = Index(db, create=False)
+        return local.index
     templates = Jinja2Templates(directory=str(_TEMPLATES))
     queries = _QueryCache()
     app = FastAPI(
@@ -173,46 +182,46 @@ def create_app(db: str | Path, *, token: str | None = None, read_only: bool = Fa
     def api_query(req: QueryRequest) -> dict[str, Any]:
         """The stored articles that tell the same story as ``text``, best first."""
         doc = Document(text=req.text, title=req.title)
-        return {"matches": [_match_dict(m) for m in index.query(doc, top=req.top)]}
+        return {"matches": [_match_dict(m) for m in index().query(doc, top=req.top)]}
 
     @app.post("/api/documents", tags=["api"], status_code=201)
     def api_add(docs: list[DocumentIn] | DocumentIn = Body(...)) -> dict[str, Any]:  # noqa: B008
         """Add one document or a list of them; returns their ids."""
         batch = docs if isinstance(docs, list) else [docs]
-        return {"ids": list(index.add([_document(d) for d in batch]))}
+        return {"ids": list(index().add([_document(d) for d in batch]))}
 
     @app.get("/api/documents/{doc_id}", tags=["api"])
     def api_get(doc_id: str) -> dict[str, Any]:
         """One stored document."""
-        return _doc_dict(_stored(index, doc_id))
+        return _doc_dict(_stored(index(), doc_id))
 
     @app.delete("/api/documents/{doc_id}", tags=["api"])
     def api_delete(doc_id: str) -> dict[str, Any]:
         """Remove one stored document."""
-        _stored(index, doc_id)
-        index.remove(doc_id)
+        _stored(index(), doc_id)
+        index().remove(doc_id)
         return {"removed": doc_id}
 
     @app.get("/api/clusters", tags=["api"])
     def api_clusters(limit: int = 100) -> dict[str, Any]:
         """Duplicate clusters in the index (largest first)."""
-        return {"clusters": index.clusters(limit=max(1, min(limit, 1000)))}
+        return {"clusters": index().clusters(limit=max(1, min(limit, 1000)))}
 
     @app.get("/api/stories", tags=["api"])
     def api_stories(limit: int = 100) -> dict[str, Any]:
         """Story clusters in the index (largest first)."""
-        return {"stories": index.clusters(limit=max(1, min(limit, 1000)))}
+        return {"stories": index().clusters(limit=max(1, min(limit, 1000)))}
 
     @app.get("/api/stats", tags=["api"])
     def api_stats() -> dict[str, Any]:
         """Index statistics."""
-        return dict(index.stats())
+        return dict(index().stats())
 
     # --- pages ----------------------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> Response:
-        return templates.TemplateResponse(request, "home.html", {"stats": index.stats()})
+        return templates.TemplateResponse(request, "home.html", {"stats": index().stats()})
 
     @app.post("/results", response_class=HTMLResponse, include_in_schema=False)
     def results(
@@ -222,32 +231,31 @@ def create_app(db: str | Path, *, token: str | None = None, read_only: bool = Fa
     ) -> Response:
         doc = Document(text=text, title=title)
         key = queries.put(doc)
-        matches = [_match_dict(m) for m in index.query(doc, top=20)]
+        matches = [_match_dict(m) for m in index().query(doc, top=20)]
         ctx = {"matches": matches, "query_key": key, "query_title": title}
         return templates.TemplateResponse(request, "results.html", ctx)
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
     def compare_page(doc: str, q: str = "", a: str = "") -> Response:
-        left = queries.get(q) if q else (_stored(index, a) if a else None)
+        left = queries.get(q) if q else (_stored(index(), a) if a else None)
         if left is None:
             return _error(404, "that query has expired; search again", html=True)
-        right = _stored(index, doc)
+        right = _stored(index(), doc)
         return HTMLResponse(comparison_html(compare(left, right)))
 
     @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(request: Request, doc_id: str) -> Response:
-        stored = _stored(index, doc_id)
-        matches = [_match_dict(m) for m in index.query(stored, top=20) if m.id != doc_id]
+        stored = _stored(index(), doc_id)
+        matches = [_match_dict(m) for m in index().query(stored, top=20) if m.id != doc_id]
         return templates.TemplateResponse(
             request, "document.html", {"doc": stored, "matches": matches}
         )
 
     @app.get("/stories", response_class=HTMLResponse, include_in_schema=False)
     def stories_page(request: Request) -> Response:
-        ctx = {"stories": index.clusters(limit=50), "heading": "Stories"}
+        ctx = {"stories": index().clusters(limit=50), "heading": "Stories"}
         return templates.TemplateResponse(request, "stories.html", ctx)
 
-    app.state.index = index
     return app
 
 
