@@ -229,7 +229,7 @@ def _use_embeddings(flag: bool | None) -> bool:
 
 def _logistic(feats: np.ndarray, params: dict) -> np.ndarray:
     x = (feats - np.asarray(params["mean"])) / np.asarray(params["scale"])
-    z = x @ np.asarray(params["coef"]) + params["intercept"]
+    z = np.einsum("...k,k->...", x, np.asarray(params["coef"])) + params["intercept"]
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
@@ -283,7 +283,7 @@ def paraphrase_matrix(
     feats = lexical_features(sents_a, sents_b)
     model = _shipped_model()
     if _use_embeddings(embeddings) and "embedding" in model:
-        cos = sentence_vectors(sents_a) @ sentence_vectors(sents_b).T
+        cos = _dot(sentence_vectors(sents_a), sentence_vectors(sents_b))
         feats = np.concatenate([feats, cos[..., None].astype(np.float64)], axis=-1)
         probs = _logistic(feats, model["embedding"])
     else:
