@@ -1,14 +1,16 @@
 """Sentence- and document-level similarity: the paraphrase decision and the semantic score.
 
-The paraphrase decision is a small logistic model over lexical features of a sentence pair
-(IDF-weighted word and stem overlap, word bigrams, character trigrams, number agreement, length
-and the weight of the words left unmatched), plus the sentence-embedding cosine when the
-``embed`` extra is installed. IDF comes from the ``wordfreq`` word list (no corpus is needed at
-run time). The coefficients were fit on the MRPC train split only and ship in
-``data/paraphrase.json``; regenerate them with ``python -m samestory.evaluate fit --data DIR``.
+The paraphrase decision is a small logistic model over 20 lexical features of a sentence pair
+(IDF-weighted word and stem overlap, word bi- and trigrams, character trigrams, numbers, names
+and negation present on one side only, length, the words left unmatched, edit ratios), plus the
+sentence-embedding cosine when the ``embed`` extra is installed. IDF comes from the
+``wordfreq`` word list (no corpus is needed at run time). The coefficients were fit on the
+MRPC train split only and ship in ``data/paraphrase.json``; regenerate them with
+``python -m samestory.evaluate fit --data DIR``.
 
 Every feature is computed for all sentence pairs at once with matrix products over small
-bag-of-token matrices, so a 50 x 50 matrix costs a few milliseconds.
+bag-of-token matrices (``einsum``, not BLAS: its thread start-up costs more than these
+products), so a 50 x 50 matrix costs milliseconds.
 """
 
 from __future__ import annotations
