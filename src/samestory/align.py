@@ -122,6 +122,7 @@ def align(
     max_sentence_pairs: int = 250_000,
     paraphrase_threshold: float | None = None,
     min_unique: int = 5,
+    embeddings: bool | None = None,
 ) -> Alignment:
     """Align two cleaned texts: verbatim passages, paraphrase sentence pairs, unique text.
 
@@ -151,7 +152,17 @@ def align(
     words_a, words_b = _sentence_words(ta, sents_a), _sentence_words(tb, sents_b)
     notes: list[str] = []
     pairs = _paraphrase_pairs(
-        a, b, sents_a, sents_b, words_a, words_b, runs, threshold, max_sentence_pairs, notes
+        a,
+        b,
+        sents_a,
+        sents_b,
+        words_a,
+        words_b,
+        runs,
+        threshold,
+        max_sentence_pairs,
+        notes,
+        embeddings=embeddings,
     )
     runs, pairs = _resolve(runs, pairs, words_a, words_b)
 
@@ -194,6 +205,8 @@ def _paraphrase_pairs(
     threshold: float,
     max_pairs: int,
     notes: list[str],
+    *,
+    embeddings: bool | None = None,
 ) -> list[tuple[int, int, float]]:
     """One-to-one sentence pairs (index in a, index in b, score), best first."""
     verb_a = np.zeros(int(words_a[-1, 1]) if len(words_a) else 0, dtype=bool)
@@ -222,7 +235,9 @@ def _paraphrase_pairs(
         return []
     texts_a = [a.text[slice(*sents_a[n])] for n in open_a]
     texts_b = [b.text[slice(*sents_b[n])] for n in open_b]
-    scores = np.asarray(similarity.paraphrase_matrix(texts_a, texts_b), dtype=np.float64)
+    scores = np.asarray(
+        similarity.paraphrase_matrix(texts_a, texts_b, embeddings=embeddings), dtype=np.float64
+    )
     flat = scores.ravel()
     pairs: list[tuple[int, int, float]] = []
     taken_a: set[int] = set()

@@ -22,7 +22,12 @@ class Comparer:
         gap: most differing words bridged inside one verbatim passage.
         min_words: fewest matching words a verbatim passage needs.
         max_sentence_pairs: above this many sentence pairs paraphrase alignment is skipped.
+        paraphrase_threshold: the paraphrase probability a sentence pair needs to be aligned.
+            Higher than the model's own decision boundary (0.5): a wrongly linked pair
+            misleads a reader more than a missed one.
         boilerplate: extra boilerplate lines to remove (see ``samestory.repeated_lines``).
+        embeddings: use sentence embeddings in the paraphrase and semantic scores; None uses
+            them when the embed extra is installed.
 
     Example:
         >>> c = Comparer(min_words=5)
@@ -39,7 +44,9 @@ class Comparer:
         gap: int = 3,
         min_words: int = 7,
         max_sentence_pairs: int = 250_000,
+        paraphrase_threshold: float = 0.6,
         boilerplate: frozenset[str] = frozenset(),
+        embeddings: bool | None = None,
     ) -> None:
         self.clean_config = clean_config
         self.ngram = ngram
@@ -47,12 +54,18 @@ class Comparer:
         self.gap = gap
         self.min_words = min_words
         self.max_sentence_pairs = max_sentence_pairs
+        self.paraphrase_threshold = paraphrase_threshold
         self.boilerplate = boilerplate
+        self.embeddings = embeddings
 
     def _check(self) -> None:
         for name in ("ngram", "seed", "min_words", "max_sentence_pairs"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 < self.paraphrase_threshold <= 1.0:
+            raise SettingsError(
+                f"paraphrase_threshold must be in (0, 1], got {self.paraphrase_threshold}"
+            )
         if self.gap < 0:
             raise SettingsError(f"gap must be 0 or more, got {self.gap}")
         if self.min_words < self.seed:
@@ -75,8 +88,10 @@ class Comparer:
             gap=self.gap,
             min_words=self.min_words,
             max_sentence_pairs=self.max_sentence_pairs,
+            paraphrase_threshold=self.paraphrase_threshold,
+            embeddings=self.embeddings,
         )
-        scores = score(da, db, ca, cb, alignment, ngram=self.ngram)
+        scores = score(da, db, ca, cb, alignment, ngram=self.ngram, embeddings=self.embeddings)
         pairs = sum(1 for p in alignment.passages if p.kind == "paraphrase")
         verdict, rule = decide(scores, pairs)
         return Comparison(

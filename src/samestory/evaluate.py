@@ -29,7 +29,6 @@ from samestory.errors import InputError, SettingsError
 from samestory.similarity import (
     LEXICAL_FEATURES,
     PARAPHRASE_THRESHOLD,
-    document_similarity,
     lexical_features,
     sentence_vectors,
 )
@@ -157,8 +156,10 @@ def eval_mrpc(data_dir: Path, *, embeddings: bool | None = None) -> Metrics:
 
 
 def _pair_score(text_a: str, text_b: str, *, embeddings: bool | None = None) -> float:
-    """The score that Lee's human ratings are compared with (the integrator switches this)."""
-    return document_similarity(text_a, text_b, embeddings=embeddings)
+    """The score that Lee's human ratings are compared with: compare's ``overall``."""
+    from samestory.compare import Comparer
+
+    return Comparer(embeddings=embeddings).compare(text_a, text_b).scores.overall
 
 
 def _ranks(v: np.ndarray) -> np.ndarray:

@@ -169,6 +169,7 @@ def score(
     alignment: Alignment,
     *,
     ngram: int = 5,
+    embeddings: bool | None = None,
 ) -> Scores:
     """The named scores of two cleaned, aligned documents."""
     ha, hb = shingle_hashes(ca.text, ngram), shingle_hashes(cb.text, ngram)
@@ -176,7 +177,9 @@ def score(
     jac = jaccard(ha, hb) if len(ha) or len(hb) else 0.0
     va, vb = alignment.verbatim
     pa, pb = alignment.paraphrase
-    semantic = float(min(1.0, max(0.0, similarity.document_similarity(ca.text, cb.text))))
+    semantic = float(
+        min(1.0, max(0.0, similarity.document_similarity(ca.text, cb.text, embeddings=embeddings)))
+    )
     lexical = lexical_similarity(ca.text, cb.text)
     entities = _overlap(_entities(ca.text), _entities(cb.text))
     aligned = max(va + pa, vb + pb)

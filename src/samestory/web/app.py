@@ -112,6 +112,7 @@ def create_app(db: str | Path, *, token: str | None = None, read_only: bool = Fa
         if not hasattr(local, "index"):
             local.index = Index(db, create=False)
         return local.index
+
     templates = Jinja2Templates(directory=str(_TEMPLATES))
     queries = _QueryCache()
     app = FastAPI(
