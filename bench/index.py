@@ -32,6 +32,7 @@ import numpy as np
 
 from samestory import Document, Index
 from samestory.clean import clean
+from samestory.schema import Transaction
 from samestory.shingle import jaccard, shingle_hashes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,7 +111,7 @@ def scale(index: Index, target: int, *, seed: int) -> float:
             if not chunk:
                 break
             keys = rng.integers(-(2**63), 2**63 - 1, size=(len(chunk), index.bands + 1))
-            with index._transaction():
+            with Transaction(index._db):
                 bands = []
                 for (key, record, shingles), k in zip(chunk, keys.tolist(), strict=True):
                     cur = db.execute(
