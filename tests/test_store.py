@@ -108,10 +108,13 @@ def test_unusable_files_are_refused(tmp_path: Path) -> None:
 def test_remove_and_rebuild(index: Index) -> None:
     index.add([Document(FLOOD, id="flood"), Document(BUDGET, id="budget")])
     bands = index._db.execute("SELECT key, n FROM bands ORDER BY key, n").fetchall()
+    docs = index._db.execute("SELECT n, text_key, shingles FROM docs ORDER BY n").fetchall()
     index._db.execute("DELETE FROM bands")
+    index._db.execute("UPDATE docs SET shingles = x'', text_key = NULL")
     assert index.query(FLOOD_COPY) == []
-    assert index.rebuild() == 2
+    assert index.rebuild(batch_size=1) == 2
     assert index._db.execute("SELECT key, n FROM bands ORDER BY key, n").fetchall() == bands
+    assert index._db.execute("SELECT n, text_key, shingles FROM docs ORDER BY n").fetchall() == docs
     assert [m.id for m in index.query(FLOOD_COPY)] == ["flood"]
     assert index.remove("flood") and not index.remove("flood")
     assert index.get("flood") is None and index.query(FLOOD_COPY) == []

@@ -312,7 +312,7 @@ def _index_rebuild(args: argparse.Namespace) -> int:
     with _open_index(args) as index, _progress(args, "documents") as bar:
         task = bar.add_task("rebuild")
         count = index.rebuild(progress=lambda n: bar.advance(task, n))
-    _say(args, f"rebuilt the LSH bands of {count:,} documents in {args.db}")
+    _say(args, f"rebuilt the bands and fingerprints of {count:,} documents in {args.db}")
     return 0
 
 

@@ -248,22 +248,32 @@ class Index:
         return True
 
     def rebuild(self, *, batch_size: int = 1000, progress: Progress | None = None) -> int:
-        """Recompute the LSH band table from the stored texts, in one transaction.
+        """Recompute what derives from the stored texts, in one transaction: the LSH band
+        table, the shingle fingerprints and the cleaned-text keys.
 
-        The place where derived indexes are rebuilt from the database; the ANN index file
-        over embeddings joins here when it lands. Returns the number of documents.
+        Needed after a change in how shingles or band keys are hashed; the place where the ANN
+        index file over embeddings will be rebuilt too. Returns the number of documents.
         """
-        with Transaction(self._db):
-            self._db.execute("DELETE FROM bands")
-            rows = self._db.execute("SELECT n, id, record FROM docs ORDER BY n")
-            count = 0
-            while chunk := rows.fetchmany(batch_size):
+        db, count, last = self._db, 0, -1
+        with Transaction(db):
+            db.execute("DELETE FROM bands")
+            while chunk := db.execute(
+                "SELECT n, id, record FROM docs WHERE n > ? ORDER BY n LIMIT ?", (last, batch_size)
+            ).fetchall():
                 docs = [self._unpack_row(key, rec) for _, key, rec in chunk]
                 feats = self._featurizer([(d.text, d.lang) for d in docs])
-                pairs = zip(chunk, feats, strict=True)
-                bands = sorted((k, n) for (n, _, _), f in pairs for k in f.bands)
-                self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", bands)
-                count += len(chunk)
+                pairs = [(n, f) for (n, _, _), f in zip(chunk, feats, strict=True)]
+                db.executemany(
+                    "UPDATE docs SET shingles = ? WHERE n = ?", [(f.shingles, n) for n, f in pairs]
+                )
+                # a text that now keys like another one keeps its old key rather than fail
+                db.executemany(
+                    "UPDATE OR IGNORE docs SET text_key = ? WHERE n = ?",
+                    [(f.text_key, n) for n, f in pairs],
+                )
+                bands = sorted((k, n) for n, f in pairs for k in f.bands)
+                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", bands)
+                count, last = count + len(chunk), chunk[-1][0]
                 if progress is not None:
                     progress(len(chunk))
         return count
