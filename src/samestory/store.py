@@ -22,6 +22,7 @@ here and an index file beside the database that :meth:`Index.rebuild` rebuilds.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -30,9 +31,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
-
-from samestory.clean import clean
 from samestory.config import CleanConfig, MinHashConfig
 from samestory.document import Document
 from samestory.errors import SettingsError, StoreError
@@ -46,7 +44,6 @@ from samestory.indexing import (
     record_fields,
 )
 from samestory.schema import Transaction, meta, migrate, settings, version
-from samestory.shingle import jaccard, shingle_hashes
 
 __all__ = ["Index", "Match"]
 
@@ -75,39 +72,12 @@ class Match:
         }
 
 
-_exact_cache: dict[tuple[str, str, int], np.ndarray] = {}
+def _relate(query_doc: Document, stored_doc: Document) -> tuple[str, dict[str, float | None]]:
+    """The verdict and scores of a stored document against the query, from ``compare``."""
+    from samestory.compare import compare
 
-
-def _exact_shingles(text: str, lang: str, ngram: int) -> np.ndarray:
-    key = (text, lang, ngram)
-    if key not in _exact_cache:
-        if len(_exact_cache) > 256:
-            _exact_cache.clear()
-        _exact_cache[key] = shingle_hashes(clean(text, lang=lang or "en").text, ngram)
-    return _exact_cache[key]
-
-
-def _relate(query_doc: Document, stored_doc: Document) -> tuple[str, dict[str, float]]:
-    """The verdict and scores of a stored document against the query.
-
-    Placeholder until ``samestory.compare`` lands, which replaces the body with
-    ``c = compare(query_doc, stored_doc); return c.verdict, c.scores.to_dict()``. For now: the
-    exact Jaccard and containment of the 5-word shingle sets.
-    """
-    a = _exact_shingles(query_doc.text, query_doc.lang, 5)
-    b = _exact_shingles(stored_doc.text, stored_doc.lang, 5)
-    inter = len(np.intersect1d(a, b, assume_unique=True)) if len(a) and len(b) else 0
-    j = jaccard(a, b) if inter else 0.0
-    ca, cb = (inter / len(a) if len(a) else 0.0), (inter / len(b) if len(b) else 0.0)
-    scores = {"overall": round((j + max(ca, cb)) / 2, 4), "jaccard": round(j, 4)}
-    scores |= {"containment_query": round(ca, 4), "containment_stored": round(cb, 4)}
-    if j >= 0.8:
-        verdict = "duplicate"
-    elif max(ca, cb) >= 0.5:
-        verdict = "reuse"
-    else:
-        verdict = "related" if max(ca, cb) >= 0.2 else "unrelated"
-    return verdict, scores
+    result = compare(query_doc, stored_doc)
+    return result.verdict, result.scores.to_dict()
 
 
 class Index:
@@ -343,6 +313,73 @@ class Index:
             key, rec = self._db.execute("SELECT id, record FROM docs WHERE n = ?", (n,)).fetchone()
             out.append((-score, key, rec))
         return out
+
+    def clusters(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Near-duplicate clusters among the stored documents, largest first.
+
+        Documents sharing an LSH band are verified on their fingerprints (Jaccard at least the
+        index's threshold) and joined by union-find. Each cluster lists its members (id,
+        title, source, published), earliest first.
+        """
+        parent: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            parent.setdefault(x, x)
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        prints: dict[int, bytes] = {}
+
+        def fingerprint(n: int) -> bytes:
+            if n not in prints:
+                row = self._db.execute("SELECT shingles FROM docs WHERE n = ?", (n,)).fetchone()
+                prints[n] = row[0]
+            return prints[n]
+
+        buckets = self._db.execute(
+            "SELECT group_concat(n) FROM bands GROUP BY key HAVING count(*) > 1"
+        )
+        for (members,) in buckets:
+            ns = sorted({int(x) for x in members.split(",")})
+            # every pair of a small bucket; neighbours only in a huge one (no quadratic work)
+            pairs = itertools.combinations(ns, 2) if len(ns) <= 64 else itertools.pairwise(ns)
+            for a, b in pairs:
+                if find(a) != find(b) and overlap(fingerprint(a), fingerprint(b))[0] >= (
+                    self.config.threshold
+                ):
+                    parent[find(b)] = find(a)
+        groups: dict[int, list[int]] = {}
+        for n in parent:
+            groups.setdefault(find(n), []).append(n)
+        found = []
+        for ns in groups.values():
+            if len(ns) < 2:
+                continue
+            docs = []
+            for n in sorted(ns):
+                key, rec = self._db.execute(
+                    "SELECT id, record FROM docs WHERE n = ?", (n,)
+                ).fetchone()
+                docs.append(self._unpack_row(key, rec))
+            docs.sort(key=lambda d: (d.published or "9999", d.id))
+            members = [
+                {"id": d.id, "title": d.title, "source": d.source, "published": d.published}
+                for d in docs
+            ]
+            found.append(
+                {
+                    "id": docs[0].id,
+                    "label": docs[0].title or docs[0].text[:80],
+                    "size": len(members),
+                    "first": docs[0].published,
+                    "last": max((d.published for d in docs), default=""),
+                    "members": members,
+                }
+            )
+        found.sort(key=lambda c: (-c["size"], c["id"]))
+        return found[:limit]
 
     def stats(self) -> dict[str, Any]:
         """Counts, sizes and settings of the index (``documents`` is the number stored)."""
