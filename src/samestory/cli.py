@@ -382,21 +382,42 @@ def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from samestory.compare import compare
+    from samestory.report import print_report
     from samestory.samples import DEMO_PAIR, load
+    from samestory.store import Index
 
-    docs = {d.id: d for d in load()}
-    result = compare(docs[DEMO_PAIR[0]], docs[DEMO_PAIR[1]])
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the folder ({exc.strerror})", path=str(out)) from exc
+    samples = load()
+    docs = {d.id: d for d in samples}
+    db = out / "samples.db"
+    with Index(db) as index:
+        index.add(samples)
+        print(f"Indexed {len(samples)} sample articles in {db} ({len(index)} stored).")
+        print("Which stored articles tell the same story as ...")
+        for doc in samples[:: max(1, len(samples) // 4)][:4]:
+            print(f"\n  {doc.title} ({doc.source})")
+            matches = [m for m in index.query(doc, top=5) if m.id != doc.id]
+            for m in matches or []:
+                overall = m.scores.get("overall") or 0.0
+                print(
+                    f"    {m.verdict:10s} {overall:.2f}  {m.document.title} ({m.document.source})"
+                )
+            if not matches:
+                print("    (no other stored article)")
+    print()
+    result = compare(docs[DEMO_PAIR[0]], docs[DEMO_PAIR[1]])
     page = out / "compare.html"
     _write_outputs(result, str(page), as_json=False, quiet=True)
-    from samestory.report import print_report
-
     print_report(result)
     print(f"HTML report: {page.resolve()}")
+    print(
+        f"Browse the index: pip install 'samestory[web]' && samestory serve --db {db} "
+        "then open http://127.0.0.1:8000/"
+    )
     return 0
 
 
