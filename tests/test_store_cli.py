@@ -241,6 +241,6 @@ def test_query_html_report(tmp_path: Path, capsys) -> None:
     page = tmp_path / "report.html"
     assert main(["query", str(query), "--db", db, "--html", str(page)]) == 0
     html = page.read_text()
-    assert "ss-compare" in html and "fish-wire" in html and "duplicate" in html
+    assert "ss-compare" in html and wire.title in html and "duplicate" in html
     assert "<script>" in html  # the linking script, once per page
     assert f"HTML report: {page}" in capsys.readouterr().err
