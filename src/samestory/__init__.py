@@ -10,6 +10,7 @@ from samestory.errors import (
     SettingsError,
     StoreError,
 )
+from samestory.ingest import Fields, Skipped
 from samestory.pipeline import DedupResult, dedup
 
 __version__ = "0.1.0"
@@ -21,11 +22,13 @@ __all__ = [
     "Dateline",
     "DedupResult",
     "Document",
+    "Fields",
     "InputError",
     "MinHashConfig",
     "MissingDependency",
     "SamestoryError",
     "SettingsError",
+    "Skipped",
     "StoreError",
     "__version__",
     "clean",

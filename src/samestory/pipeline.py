@@ -140,7 +140,7 @@ def dedup(
     if fmt == "parquet":
         _pyarrow()  # fail before any work when the extra is missing
     report = on_skip or _stderr_skips()
-    bar = _Progress(total) if progress else None
+    bar: _Progress | None = None  # started at the first chunk, after the workers forked
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     examples: list[dict[str, Any]] = []
@@ -154,10 +154,13 @@ def dedup(
             if len(examples) < 100:
                 examples.append({"path": path, "line": line, "reason": reason})
             report(Skipped(path, line, reason))
-        if bar is not None:
+        nonlocal bar
+        if progress:
+            if bar is None:
+                bar = _Progress(total, started)
             bar.advance(meta["bytes"], counts["documents"])
 
-    t0 = time.perf_counter()
+    t0 = started = time.perf_counter()
     try:
         result = run_local(
             stream,
@@ -255,7 +258,7 @@ def _stderr_skips() -> Callable[[Skipped], None]:
 class _Progress:
     """A rich progress bar on stderr: input read, documents, docs/s, ETA."""
 
-    def __init__(self, total_bytes: int) -> None:
+    def __init__(self, total_bytes: int, started: float) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -265,7 +268,7 @@ class _Progress:
             TimeRemainingColumn,
         )
 
-        self.start = time.perf_counter()
+        self.start = started
         self.progress = Progress(
             TextColumn("dedup"),
             BarColumn(),

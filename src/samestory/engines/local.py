@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -246,7 +247,8 @@ def stage_chunks(
     pending: set[Future[dict[str, Any]]] = set()
     pool = None
     if jobs > 1:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+        _warm(config)
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context())
     try:
         for index, batch in enumerate(_chunks(records, chunk_size)):
             done = _load_done(work / f"c{index:06d}.done.json", fingerprint)
@@ -268,6 +270,26 @@ def stage_chunks(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return [metas[i] for i in sorted(metas)]
+
+
+def _context() -> Any:
+    """fork where it is safe (workers inherit the loaded kernels and word list), else spawn.
+
+    Python 3.12+ warns about fork in a process with threads, so it gets forkserver there.
+    """
+    if sys.platform == "linux" and sys.version_info < (3, 12):
+        return get_context("fork")
+    return get_context("forkserver" if sys.platform == "linux" else "spawn")
+
+
+def _warm(config: DedupConfig) -> None:
+    """Load the numba kernels and the word list once, before the workers are forked."""
+    text = clean_text("A govern-ment an-nounced it.", config=config.clean, collapse=False)
+    values, offsets, _, _ = shingle_batch_details([text], config.minhash.ngram)
+    if not config.exact_only:
+        bands, rows = config.bands_rows()
+        band_keys(signatures_csr(values, offsets, config.minhash), bands, rows)
+    candidate_pairs(np.zeros((2, 1), dtype=np.uint64))
 
 
 def _astuple(fields: Fields) -> tuple[str, ...]:
