@@ -122,6 +122,10 @@ def test_other_settings_are_refused_in_the_same_folder(tmp_path):
     dedup([src], out=tmp_path / "out", jobs=1)
     with pytest.raises(SettingsError, match="other settings"):
         dedup([src], out=tmp_path / "out", jobs=1, threshold=0.7)
+    with src.open("a") as fh:  # the input grew: its old chunks must not be reused
+        fh.write(json.dumps({"id": "late", "text": STORIES[4]}) + "\n")
+    with pytest.raises(SettingsError, match="inputs"):
+        dedup([src], out=tmp_path / "out", jobs=1)
 
 
 def test_processes_give_the_same_answer(tmp_path):

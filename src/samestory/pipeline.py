@@ -133,9 +133,11 @@ def dedup(
         files = check_paths(items)  # type: ignore[arg-type]
         stream: Iterable[Record] = records(files)
         total = sum(f.stat().st_size for f in files if f.suffix != ".gz" and str(f) != "-")
+        inputs = [_identity(f) for f in files]
     else:
         stream = _doc_records(source)  # type: ignore[arg-type]
         total = 0
+        inputs = ["<python>"]
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="samestory-"))
     if fmt == "parquet":
         _pyarrow()  # fail before any work when the extra is missing
@@ -170,6 +172,7 @@ def dedup(
             jobs=jobs,
             chunk_size=chunk_size,
             on_chunk=on_chunk,
+            inputs=inputs,
         )
     finally:
         if bar is not None:
@@ -233,6 +236,14 @@ def dedup(
         for (i, j), s in zip(result.pairs.tolist(), result.similarity.tolist(), strict=True)
     ]
     return DedupResult(out_dir, pairs, clusters, dropped, summary)
+
+
+def _identity(path: Path) -> str:
+    """Path, size and modification time: a changed input never reuses old chunks."""
+    if str(path) == "-":
+        return "<stdin>"
+    st = path.stat()
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def _cluster_sizes(labels: Any) -> Any:

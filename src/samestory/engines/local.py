@@ -221,12 +221,18 @@ def stage_chunks(
     jobs: int,
     chunk_size: int,
     on_chunk: Callable[[dict[str, Any], bool], None] | None = None,
+    inputs: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Stage 1 over all chunks; completed chunks from an earlier run are reused."""
     work.mkdir(parents=True, exist_ok=True)
     fingerprint = config.fingerprint()
     run_file = work / "run.json"
-    run = {"fingerprint": fingerprint, "chunk_size": chunk_size, "fields": list(_astuple(fields))}
+    run = {
+        "fingerprint": fingerprint,
+        "chunk_size": chunk_size,
+        "fields": list(_astuple(fields)),
+        "inputs": inputs or [],
+    }
     if run_file.exists():
         try:
             previous = json.loads(run_file.read_text())
@@ -234,7 +240,8 @@ def stage_chunks(
             previous = None
         if previous is not None and previous != run:
             raise SettingsError(
-                f"{work} holds a run with other settings; use another --out or delete {work}"
+                f"{work} holds a run with other settings or inputs; "
+                f"use another --out or delete {work}"
             )
     _write_json(run_file, run)
     metas: dict[int, dict[str, Any]] = {}
@@ -358,8 +365,13 @@ def run_local(
     jobs: int = 1,
     chunk_size: int = 10_000,
     on_chunk: Callable[[dict[str, Any], bool], None] | None = None,
+    inputs: list[str] | None = None,
 ) -> LocalResult:
-    """Both stages. ``on_chunk(meta, reused)`` is called as each chunk completes."""
+    """Both stages. ``on_chunk(meta, reused)`` is called as each chunk completes.
+
+    ``inputs`` identifies the input (paths, sizes, times): chunks of another input are
+    never reused.
+    """
     t0 = time.perf_counter()
     metas = stage_chunks(
         records,
@@ -369,6 +381,7 @@ def run_local(
         jobs=jobs,
         chunk_size=chunk_size,
         on_chunk=on_chunk,
+        inputs=inputs,
     )
     stage1 = time.perf_counter() - t0
     result = find_duplicates(ChunkStore(work, metas), config)
