@@ -18,7 +18,7 @@ from typing import Any
 from samestory.config import CleanConfig, DedupConfig, MinHashConfig
 from samestory.document import Document
 from samestory.errors import SettingsError
-from samestory.ingest import Fields, Record, Skipped, check_paths, records
+from samestory.ingest import Batch, Fields, Record, Skipped, batches, check_paths, pack
 
 __all__ = ["DedupResult", "dedup"]
 
@@ -50,13 +50,6 @@ def _doc_records(docs: Iterable[Document | dict[str, Any]]) -> Iterator[Record]:
             yield Record("<python>", n, "row", {k: "" if v is None else v for k, v in doc.items()})
         else:
             yield Record("<python>", n, "doc", doc)
-
-
-def _record_size(record: Record) -> int:
-    raw = record.raw
-    if isinstance(raw, (bytes, bytearray)):
-        return len(raw)
-    return 0
 
 
 def dedup(
@@ -108,7 +101,7 @@ def dedup(
         [['a', 'b']]
     """
     from samestory.engines.local import run_local
-    from samestory.output import _pyarrow, _rows_clusters, write_dedup, write_summary
+    from samestory.output import _pyarrow, cluster_rows, write_dedup, write_summary
 
     if fmt not in ("jsonl", "parquet"):
         raise SettingsError(f"format must be 'jsonl' or 'parquet', got {fmt!r}")
@@ -131,11 +124,11 @@ def dedup(
     items = source if isinstance(source, Sequence) else None
     if items is not None and all(isinstance(s, (str, os.PathLike)) for s in items):
         files = check_paths(items)  # type: ignore[arg-type]
-        stream: Iterable[Record] = records(files)
+        stream: Iterable[Batch] = batches(files, chunk_size)
         total = sum(f.stat().st_size for f in files if f.suffix != ".gz" and str(f) != "-")
         inputs = [_identity(f) for f in files]
     else:
-        stream = _doc_records(source)  # type: ignore[arg-type]
+        stream = pack(_doc_records(source), chunk_size)  # type: ignore[arg-type]
         total = 0
         inputs = ["<python>"]
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="samestory-"))
@@ -209,15 +202,15 @@ def dedup(
         "skipped_by_reason": dict(sorted(reasons.items())),
         "skipped_examples": examples,
     }
+    clusters = list(cluster_rows(ids, result.labels, result.roots, result.kept, result.by_date))
     written = write_dedup(
         out_dir,
         ids=ids,
         pairs=result.pairs,
         similarity=result.similarity,
         labels=result.labels,
-        roots=result.roots,
         kept=result.kept,
-        by_date=result.by_date,
+        clusters=clusters,
         chunk_records=[store.records_path(m["chunk"]) for m in store.metas],
         starts=store.starts,
         fmt=fmt,
@@ -228,7 +221,6 @@ def dedup(
     summary["docs_per_s"] = round(counts["records"] / max(timings["total_s"], 1e-9), 1)
     summary["outputs"] = written
     write_summary(out_dir, summary)
-    clusters = list(_rows_clusters(ids, result.labels, result.roots, result.kept, result.by_date))
     kept_set = {c["kept"] for c in clusters}
     dropped = [m for c in clusters for m in c["members"] if m not in kept_set]
     pairs = [

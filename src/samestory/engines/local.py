@@ -18,7 +18,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -31,7 +31,7 @@ from samestory.clean import clean_text
 from samestory.cluster import components, parse_date, representatives
 from samestory.config import DedupConfig
 from samestory.errors import SettingsError
-from samestory.ingest import Fields, Record, Skipped, to_document
+from samestory.ingest import Batch, Fields, Record, Skipped, to_document
 from samestory.lsh import band_keys, candidate_pairs
 from samestory.minhash import signatures_csr
 from samestory.shingle import jaccard_batch, shingle_batch_details
@@ -77,26 +77,15 @@ def _record_json(record: Record, doc: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
-def _pack(records: list[Record]) -> tuple[list[str], list[int], list[str], list[Any]]:
-    """Records as four plain lists: far cheaper to send to a worker than dataclasses."""
-    return (
-        [r.path for r in records],
-        [r.line for r in records],
-        [r.kind for r in records],
-        [r.raw for r in records],
-    )
-
-
 def process_chunk(
-    work: str,
-    index: int,
-    records: list[Record] | tuple[list[str], list[int], list[str], list[Any]],
-    config: DedupConfig,
-    fields: Fields,
+    work: str, index: int, batch: Batch, config: DedupConfig, fields: Fields
 ) -> dict[str, Any]:
     """Stage 1 for one chunk: parse, clean, shingle, MinHash; write its files. Returns its meta."""
-    if isinstance(records, tuple):
-        records = [Record(*r) for r in zip(*records, strict=True)]
+    records = [
+        Record(*r)
+        for r in zip(*batch, strict=True)
+        if r[2] != "json" or r[3].strip()  # blank JSONL lines are not records
+    ]
     skipped: list[list[Any]] = []
     ids: list[str] = []
     texts: list[str] = []
@@ -144,6 +133,7 @@ def process_chunk(
     os.replace(f"{base}.records.tmp", f"{base}.records.jsonl")
     meta = {
         "chunk": index,
+        "lines": len(batch[0]),
         "records": len(records),
         "bytes": sum(_size(r) for r in records),
         "ids": ids,
@@ -193,17 +183,6 @@ class ChunkStore:
         return self.work / f"c{chunk:06d}.records.jsonl"
 
 
-def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    batch: list[Record] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _load_done(path: Path, fingerprint: str) -> dict[str, Any] | None:
     try:
         meta: dict[str, Any] = json.loads(path.read_text())
@@ -213,7 +192,7 @@ def _load_done(path: Path, fingerprint: str) -> dict[str, Any] | None:
 
 
 def stage_chunks(
-    records: Iterable[Record],
+    batches: Iterable[Batch],
     *,
     work: Path,
     config: DedupConfig,
@@ -257,9 +236,9 @@ def stage_chunks(
         _warm(config)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context())
     try:
-        for index, batch in enumerate(_chunks(records, chunk_size)):
+        for index, batch in enumerate(batches):
             done = _load_done(work / f"c{index:06d}.done.json", fingerprint)
-            if done is not None and done["records"] == len(batch):
+            if done is not None and done["lines"] == len(batch[0]):
                 finish(done, True)
                 continue
             if pool is None:
@@ -269,8 +248,7 @@ def stage_chunks(
                 completed, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in completed:
                     finish(fut.result(), False)
-            packed = _pack(batch)
-            pending.add(pool.submit(process_chunk, str(work), index, packed, config, fields))
+            pending.add(pool.submit(process_chunk, str(work), index, batch, config, fields))
         for fut in pending:
             finish(fut.result(), False)
     finally:
@@ -357,7 +335,7 @@ def _similarity(store: ChunkStore, cand: np.ndarray, *, exact: bool) -> np.ndarr
 
 
 def run_local(
-    records: Iterable[Record],
+    batches: Iterable[Batch],
     *,
     work: Path,
     config: DedupConfig,
@@ -374,7 +352,7 @@ def run_local(
     """
     t0 = time.perf_counter()
     metas = stage_chunks(
-        records,
+        batches,
         work=work,
         config=config,
         fields=fields or Fields(),
