@@ -163,3 +163,35 @@ def test_skips_are_counted(tmp_path):
 def test_public_api():
     assert samestory.dedup is dedup
     assert np.__name__ == "numpy"
+
+
+def test_a_killed_process_resumes(tmp_path):
+    """SIGKILL a real run after its first chunks are done; the rerun finishes the same way."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = [{"id": f"k{i}", "text": edit_words(STORIES[i % 6], 20 + i % 37)} for i in range(3000)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = [str(src), "--jobs", "1", "--chunk-size", "100", "--quiet"]
+    cmd = [sys.executable, "-m", "samestory.cli", "dedup", *args, "--out"]
+    proc = subprocess.Popen([*cmd, str(tmp_path / "run")])
+    work = tmp_path / "run" / "work"
+    deadline = time.monotonic() + 60
+    while len(list(work.glob("*.done.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    if (tmp_path / "run" / "summary.json").exists():
+        pytest.skip("the run finished before it could be killed")
+    done_before = len(list(work.glob("*.done.json")))
+    assert 3 <= done_before < 30
+    subprocess.run([*cmd, str(tmp_path / "run")], check=True)
+    subprocess.run([*cmd, str(tmp_path / "fresh")], check=True)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["counts"]["reused_chunks"] >= done_before
+    for name in ("pairs.jsonl", "clusters.jsonl", "kept.jsonl"):
+        assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
