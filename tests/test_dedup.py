@@ -195,3 +195,40 @@ def test_a_killed_process_resumes(tmp_path):
     assert summary["counts"]["reused_chunks"] >= done_before
     for name in ("pairs.jsonl", "clusters.jsonl", "kept.jsonl"):
         assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
+
+
+def test_fast_json_path_equals_to_document():
+    """The orjson path gives the same (id, text, date) as to_document, or declines."""
+    from samestory.ingest import Fields, Record, to_document
+
+    lines = [
+        b'{"id": "a", "text": "Rain fell.", "date": "2020-01-01"}\n',
+        b'{"id": 7, "text": "Int id and float date.", "date": 1.5}',
+        b'{"id": 123456789012345678901234567890, "text": "Huge id."}\n',
+        b'{"id": "n", "text": "Null date.", "date": null, "extra": [1, {"x": 2}]}\n',
+        b'{"id": "u", "text": "Caf\\u00e9 \\"quoted\\" \\ud83d\\ude00 ok."}\n',
+        b'{"id": "d", "text": "first", "text": "Duplicate key, last wins."}\n',
+        b'\xef\xbb\xbf{"id": "bom", "text": "Byte order mark."}\n',
+        b'{"id": "big", "text": "Huge number.", "n": 123456789012345678901234567890}\n',
+        b'{"id": "nan", "text": "Not a number.", "n": NaN}\n',
+        b'{"id": "s", "text": "Lone \\ud800 surrogate."}\n',
+        b'{"text": "No id: hashed from the text."}\n',
+        b'{"id": "e", "text": "   "}\n',
+        b'{"id": "z", "text": "NUL \\u0000 inside."}\n',
+        b'{"id": "t", "body": "Wrong field."}\n',
+        b'["not", "an", "object"]\n',
+        b'{"id": "bad" "text": }\n',
+        b'{"id": "l", "text": "Latin-1 \xe9 byte."}\n',
+    ]
+    fields = Fields()
+    taken = 0
+    for n, line in enumerate(lines, 1):
+        record = local.Record("f.jsonl", n, "json", line)
+        fast = local._fast_json(record, fields)
+        doc = to_document(Record("f.jsonl", n, "json", line), fields)
+        if fast is None:
+            continue
+        taken += 1
+        assert isinstance(doc, Document)
+        assert fast == (doc.id, doc.text, doc.published)
+    assert taken == 5
