@@ -223,8 +223,7 @@ def test_fast_json_path_equals_to_document():
     fields = Fields()
     taken = 0
     for n, line in enumerate(lines, 1):
-        record = local.Record("f.jsonl", n, "json", line)
-        fast = local._fast_json(record, fields)
+        fast = local._fast_json(line, fields)
         doc = to_document(Record("f.jsonl", n, "json", line), fields)
         if fast is None:
             continue

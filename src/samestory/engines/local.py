@@ -82,31 +82,32 @@ def process_chunk(
     work: str, index: int, batch: Batch, config: DedupConfig, fields: Fields
 ) -> dict[str, Any]:
     """Stage 1 for one chunk: parse, clean, shingle, MinHash; write its files. Returns its meta."""
-    records = [
-        Record(*r)
-        for r in zip(*batch, strict=True)
-        if r[2] != "json" or r[3].strip()  # blank JSONL lines are not records
-    ]
     skipped: list[list[Any]] = []
     ids: list[str] = []
     texts: list[str] = []
     dates: list[float] = []
     lines: list[bytes] = []
     records_of: list[tuple[str, int]] = []
-    for record in records:
-        fast = _fast_json(record, fields) if record.kind == "json" else None
+    n_records = n_bytes = 0
+    for path, number, kind, raw in zip(*batch, strict=True):
+        if kind == "json" and not raw.strip():
+            continue  # blank JSONL lines are not records
+        n_records += 1
+        if isinstance(raw, (bytes, bytearray)):
+            n_bytes += len(raw)
+        fast = _fast_json(raw, fields) if kind == "json" else None
         if fast is not None:
             doc_id, text, published = fast
-            raw: bytes = record.raw
             line = raw if raw.endswith(b"\n") else raw + b"\n"
         else:
+            record = Record(path, number, kind, raw)
             doc = to_document(record, fields)
             if isinstance(doc, Skipped):
                 skipped.append([doc.path, doc.line, doc.reason])
                 continue
             doc_id, text, published = doc.id, doc.text, doc.published
             line = _record_json(record, doc)
-        records_of.append((record.path, record.line))
+        records_of.append((path, number))
         ids.append(doc_id)
         # whitespace is not collapsed: the shingles only need the words
         texts.append(clean_text(text, config=config.clean, collapse=False))
@@ -143,8 +144,8 @@ def process_chunk(
     meta = {
         "chunk": index,
         "lines": len(batch[0]),
-        "records": len(records),
-        "bytes": sum(_size(r) for r in records),
+        "records": n_records,
+        "bytes": n_bytes,
         "ids": ids,
         "skipped": skipped,
         "fingerprint": config.fingerprint(),
@@ -153,7 +154,7 @@ def process_chunk(
     return meta
 
 
-def _fast_json(record: Record, fields: Fields) -> tuple[str, str, str] | None:
+def _fast_json(raw: bytes, fields: Fields) -> tuple[str, str, str] | None:
     """(id, text, date) of a plain JSONL record, parsed by orjson without a Document.
 
     None whenever the record needs :func:`to_document` to decide (orjson refuses it, it is
@@ -161,7 +162,7 @@ def _fast_json(record: Record, fields: Fields) -> tuple[str, str, str] | None:
     a non-empty string): the fast path only takes records whose result is certainly the same.
     """
     try:
-        obj = orjson.loads(record.raw)
+        obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
     if type(obj) is not dict:
@@ -181,11 +182,6 @@ def _fast_json(record: Record, fields: Fields) -> tuple[str, str, str] | None:
     elif type(date) is not str:
         return None
     return doc_id, text, date
-
-
-def _size(record: Record) -> int:
-    raw = record.raw
-    return len(raw) if isinstance(raw, (bytes, bytearray)) else 0
 
 
 def _write_json(path: Path, obj: Any) -> None:
