@@ -26,7 +26,7 @@ import numpy as np
 
 from samestory.config import CleanConfig
 
-__all__ = ["Cleaned", "CleaningAction", "Dateline", "clean", "repeated_lines"]
+__all__ = ["Cleaned", "CleaningAction", "Dateline", "clean", "clean_text", "repeated_lines"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -256,6 +256,32 @@ def _whitespace_edits(text: str) -> list[tuple[int, int, str, str]]:
 # --- the cleaner -------------------------------------------------------------------------
 
 
+# Cheap exact pre-checks for ASCII texts: when they say no, the full per-line scan could not
+# find anything either (a boilerplate line starts after a line break and optional whitespace;
+# the trailer needs one of its keywords, and ASCII has no other case-insensitive spellings).
+_ASCII_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e"
+_BOILERPLATE_AT_START_RE = re.compile(r"\s*(?:" + "|".join(_BOILERPLATE) + r")", re.IGNORECASE)
+_BOILERPLATE_AFTER_BREAK_RE = re.compile(
+    r"[" + _ASCII_BREAKS + r"]\s*(?:" + "|".join(_BOILERPLATE) + r")", re.IGNORECASE
+)
+
+
+def _may_have_boilerplate(text: str, boilerplate: frozenset[str]) -> bool:
+    if boilerplate or not text.isascii():
+        return True
+    return (
+        _BOILERPLATE_AT_START_RE.match(text) is not None
+        or _BOILERPLATE_AFTER_BREAK_RE.search(text) is not None
+    )
+
+
+def _may_have_trailer(text: str) -> bool:
+    if not text.isascii():
+        return True
+    low = text.lower()
+    return "share" in low or "read more" in low
+
+
 def _removal_edits(
     text: str, config: CleanConfig, boilerplate: frozenset[str]
 ) -> tuple[list[tuple[int, int, str, str]], Dateline | None]:
@@ -265,7 +291,7 @@ def _removal_edits(
         dateline = _find_dateline(text)
         if dateline is not None:
             edits.append((dateline.start, dateline.end, "", "dateline"))
-    if config.strip_boilerplate:
+    if config.strip_boilerplate and _may_have_boilerplate(text, boilerplate):
         pos = 0
         for line in text.splitlines(keepends=True):
             body = line.strip()
@@ -274,7 +300,7 @@ def _removal_edits(
                 start = pos + line.index(body[0])
                 edits.append((start, pos + len(line), "", "boilerplate"))
             pos += len(line)
-        m = _TRAILING_RE.search(text)
+        m = _TRAILING_RE.search(text) if _may_have_trailer(text) else None
         if m and m.start() > 0:
             edits.append((m.start(), m.end(), "", "boilerplate"))
     return edits, dateline
@@ -325,6 +351,50 @@ def clean(
         stage = _compose(stage, spaces)
     actions.sort(key=lambda a: (a.start, a.end, a.kind))
     return Cleaned(text, stage.text, stage.starts, stage.ends, actions, dateline)
+
+
+def clean_text(
+    text: str,
+    *,
+    config: CleanConfig | None = None,
+    boilerplate: frozenset[str] = frozenset(),
+    lang: str = "en",
+) -> str:
+    """Only the cleaned text: ``clean(text, ...).text``, without the offset map or actions.
+
+    The fast path for bulk work (dedup): the same edits, applied with string operations.
+
+    Example:
+        >>> clean_text("PARIS (AFP) - The govern-ment  said.\\nShare this article")
+        'The government said.'
+    """
+    config = config or CleanConfig()
+    removals, _ = _removal_edits(text, config, boilerplate)
+    fixes = _unicode_edits(text) if config.fix_unicode else []
+    edits = _merge(removals, fixes)
+    if edits:
+        pieces, pos = [], 0
+        for s, e, rep, _kind in edits:
+            if s > pos:
+                pieces.append(text[pos:s])
+            pieces.append(rep)
+            pos = max(pos, e)
+        pieces.append(text[pos:])
+        text = "".join(pieces)
+    if config.join_hyphens and "-" in text:
+        language = lang or "en"
+
+        def join(m: re.Match[str]) -> str:
+            left, right = m.group(1), m.group(2)
+            return left + right if _should_join(left, right, language, config) else m.group()
+
+        text = _HYPHEN_RE.sub(join, text)
+    # a whitespace run with two or more line breaks is a paragraph break, any other a space
+    paragraphs = (" ".join(p.split()) for p in _PARAGRAPH_RE.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+_PARAGRAPH_RE = re.compile(r"\n\s*\n")
 
 
 def _merge(

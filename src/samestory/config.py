@@ -74,3 +74,38 @@ class MinHashConfig:
 
     def fingerprint(self) -> str:
         return _fingerprint(self)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """Settings of a dedup run (everything that changes its answers).
+
+    Attributes:
+        minhash: shingling, MinHash and banding settings.
+        clean: the clean stage run on every text first.
+        verify: check every candidate pair on its real shingle sets (no false positives).
+        exact_only: only exact duplicates of the cleaned text; no MinHash.
+    """
+
+    minhash: MinHashConfig = MinHashConfig()
+    clean: CleanConfig = CleanConfig()
+    verify: bool = True
+    exact_only: bool = False
+
+    def bands_rows(self) -> tuple[int, int]:
+        """The banding in use: the given one, else the best for the threshold.
+
+        With verification false positives cost only a check, so the choice weighs false
+        negatives 0.95 (16 x 8 at 0.8 / 128); without it both weigh 0.5.
+        """
+        from samestory.lsh import optimal_bands
+
+        if self.minhash.bands:
+            return self.minhash.bands, self.minhash.rows
+        fn = 0.95 if self.verify else 0.5
+        return optimal_bands(
+            self.minhash.threshold, self.minhash.num_perm, fp_weight=1 - fn, fn_weight=fn
+        )
+
+    def fingerprint(self) -> str:
+        return _fingerprint(self)

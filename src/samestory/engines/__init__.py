@@ -1,0 +1,1 @@
+"""Engines that run the dedup pipeline: ``local`` (processes, streaming)."""

@@ -1,0 +1,335 @@
+"""The local engine: dedup a stream of records in chunks, in processes, with files between.
+
+Stage 1 (parallel, resumable): the input stream is cut into chunks of ``chunk_size`` records;
+each chunk is parsed, cleaned, shingled and MinHashed in a worker process, which writes its
+arrays (signature band keys, shingle sets as CSR, dates, lengths, text hashes) as .npy files
+and its documents' original records as JSONL into the work folder. A chunk's ``.done.json``
+is written last, atomically; a restarted run with the same settings skips every chunk that has
+one. Stage 2 (one process, fast): candidate pairs by sorting band keys, verification on the
+memory-mapped shingle sets, union-find, representatives.
+
+Memory is bounded by the chunk size and the number of documents (band keys: 8 bytes x bands per
+document), never by the total text size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xxhash
+
+from samestory.clean import clean_text
+from samestory.cluster import components, parse_date, representatives
+from samestory.config import DedupConfig
+from samestory.errors import SettingsError
+from samestory.ingest import Fields, Record, Skipped, to_document
+from samestory.lsh import band_keys, candidate_pairs
+from samestory.minhash import signatures_csr
+from samestory.shingle import jaccard_batch, shingle_batch
+
+__all__ = ["ChunkStore", "LocalResult", "run_local"]
+
+
+@dataclass(slots=True)
+class LocalResult:
+    """What stage 2 found, over global document indices (input order of kept documents)."""
+
+    store: ChunkStore
+    pairs: np.ndarray
+    similarity: np.ndarray
+    labels: np.ndarray
+    roots: np.ndarray
+    kept: np.ndarray
+    by_date: np.ndarray
+    candidates: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _record_json(record: Record, doc: Any) -> bytes:
+    """The original record as one JSON line (the raw line itself for JSONL input)."""
+    if record.kind == "json":
+        return bytes(record.raw).rstrip(b"\r\n") + b"\n"
+    if record.kind == "doc":
+        obj = {
+            "id": doc.id,
+            "text": doc.text,
+            "title": doc.title,
+            "source": doc.source,
+            "url": doc.url,
+            "published": doc.published,
+            **doc.meta,
+        }
+        obj = {k: v for k, v in obj.items() if v not in ("", None)}
+    elif record.kind == "file":
+        obj = {"id": doc.id, "path": record.path, "text": doc.text}
+    else:
+        obj = doc.meta
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def process_chunk(
+    work: str, index: int, records: list[Record], config: DedupConfig, fields: Fields
+) -> dict[str, Any]:
+    """Stage 1 for one chunk: parse, clean, shingle, MinHash; write its files. Returns its meta."""
+    skipped: list[list[Any]] = []
+    ids: list[str] = []
+    texts: list[str] = []
+    dates: list[float] = []
+    lines: list[bytes] = []
+    for record in records:
+        doc = to_document(record, fields)
+        if isinstance(doc, Skipped):
+            skipped.append([doc.path, doc.line, doc.reason])
+            continue
+        text = clean_text(doc.text, config=config.clean)
+        if not any(ch.isalnum() for ch in text):
+            skipped.append([record.path, record.line, "no words after cleaning"])
+            continue
+        ids.append(doc.id)
+        texts.append(text)
+        dates.append(parse_date(doc.published) if doc.published else np.nan)
+        lines.append(_record_json(record, doc))
+    mh = config.minhash
+    values, offsets = shingle_batch(texts, mh.ngram)
+    arrays: dict[str, np.ndarray] = {
+        "values": values,
+        "offsets": offsets,
+        "dates": np.array(dates, dtype=np.float64),
+        "lengths": np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
+        "texthash": np.fromiter(
+            (xxhash.xxh3_64_intdigest(t.encode("utf-8", "surrogatepass")) for t in texts),
+            dtype=np.uint64,
+            count=len(texts),
+        ),
+    }
+    if not config.exact_only:
+        bands, rows = config.bands_rows()
+        sig = signatures_csr(values, offsets, mh)
+        arrays["sig"] = sig
+        arrays["bands"] = band_keys(sig, bands, rows)
+    base = Path(work) / f"c{index:06d}"
+    for name, arr in arrays.items():
+        np.save(f"{base}.{name}.tmp.npy", arr)
+        os.replace(f"{base}.{name}.tmp.npy", f"{base}.{name}.npy")
+    with open(f"{base}.records.tmp", "wb") as fh:
+        fh.writelines(lines)
+    os.replace(f"{base}.records.tmp", f"{base}.records.jsonl")
+    meta = {
+        "chunk": index,
+        "records": len(records),
+        "bytes": sum(_size(r) for r in records),
+        "ids": ids,
+        "skipped": skipped,
+        "fingerprint": config.fingerprint(),
+    }
+    _write_json(Path(f"{base}.done.json"), meta)
+    return meta
+
+
+def _size(record: Record) -> int:
+    raw = record.raw
+    return len(raw) if isinstance(raw, (bytes, bytearray)) else 0
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, ensure_ascii=False))
+    os.replace(tmp, path)
+
+
+class ChunkStore:
+    """The chunk files of a run, read back memory-mapped, with global document indices."""
+
+    def __init__(self, work: Path, metas: list[dict[str, Any]]) -> None:
+        self.work = work
+        self.metas = metas
+        counts = np.array([len(m["ids"]) for m in metas], dtype=np.int64)
+        self.starts = np.zeros(len(metas) + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.starts[1:])
+
+    @property
+    def n_docs(self) -> int:
+        return int(self.starts[-1])
+
+    def array(self, chunk: int, name: str) -> np.ndarray:
+        return np.load(self.work / f"c{chunk:06d}.{name}.npy", mmap_mode="r")
+
+    def concat(self, name: str) -> np.ndarray:
+        parts = [np.asarray(self.array(c, name)) for c in range(len(self.metas))]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def ids(self) -> list[str]:
+        return [i for m in self.metas for i in m["ids"]]
+
+    def records_path(self, chunk: int) -> Path:
+        return self.work / f"c{chunk:06d}.records.jsonl"
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _load_done(path: Path, fingerprint: str) -> dict[str, Any] | None:
+    try:
+        meta: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return meta if meta.get("fingerprint") == fingerprint else None
+
+
+def stage_chunks(
+    records: Iterable[Record],
+    *,
+    work: Path,
+    config: DedupConfig,
+    fields: Fields,
+    jobs: int,
+    chunk_size: int,
+    on_chunk: Callable[[dict[str, Any], bool], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Stage 1 over all chunks; completed chunks from an earlier run are reused."""
+    work.mkdir(parents=True, exist_ok=True)
+    fingerprint = config.fingerprint()
+    run_file = work / "run.json"
+    run = {"fingerprint": fingerprint, "chunk_size": chunk_size, "fields": list(_astuple(fields))}
+    if run_file.exists():
+        try:
+            previous = json.loads(run_file.read_text())
+        except ValueError:
+            previous = None
+        if previous is not None and previous != run:
+            raise SettingsError(
+                f"{work} holds a run with other settings; use another --out or delete {work}"
+            )
+    _write_json(run_file, run)
+    metas: dict[int, dict[str, Any]] = {}
+    report = on_chunk or (lambda meta, reused: None)
+
+    def finish(meta: dict[str, Any], reused: bool) -> None:
+        metas[meta["chunk"]] = meta
+        report(meta, reused)
+
+    pending: set[Future[dict[str, Any]]] = set()
+    pool = None
+    if jobs > 1:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    try:
+        for index, batch in enumerate(_chunks(records, chunk_size)):
+            done = _load_done(work / f"c{index:06d}.done.json", fingerprint)
+            if done is not None and done["records"] == len(batch):
+                finish(done, True)
+                continue
+            if pool is None:
+                finish(process_chunk(str(work), index, batch, config, fields), False)
+                continue
+            while len(pending) > jobs:
+                completed, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in completed:
+                    finish(fut.result(), False)
+            pending.add(pool.submit(process_chunk, str(work), index, batch, config, fields))
+        for fut in pending:
+            finish(fut.result(), False)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return [metas[i] for i in sorted(metas)]
+
+
+def _astuple(fields: Fields) -> tuple[str, ...]:
+    return (fields.text, fields.id, fields.date, fields.source, fields.title)
+
+
+def find_duplicates(store: ChunkStore, config: DedupConfig) -> LocalResult:
+    """Stage 2: candidates, verification, clusters and representatives."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    n = store.n_docs
+    threshold = config.minhash.threshold
+    if config.exact_only:
+        hashes = store.concat("texthash").astype(np.uint64)
+        cand = candidate_pairs(hashes.reshape(-1, 1))
+        sim = np.ones(len(cand), dtype=np.float64)
+    else:
+        keys = store.concat("bands").astype(np.uint64) if n else np.zeros((0, 1), np.uint64)
+        cand = candidate_pairs(keys)
+        del keys
+    timings["candidates_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if not config.exact_only:
+        sim = _similarity(store, cand, exact=config.verify)
+    keep = sim >= threshold - 1e-12
+    pairs, sim = cand[keep], sim[keep]
+    timings["verify_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    labels = components(n, pairs)
+    roots, kept, by_date = representatives(
+        labels, store.concat("dates").astype(np.float64), store.concat("lengths")
+    )
+    timings["cluster_s"] = time.perf_counter() - t0
+    return LocalResult(store, pairs, sim, labels, roots, kept, by_date, len(cand), timings)
+
+
+def _similarity(store: ChunkStore, cand: np.ndarray, *, exact: bool) -> np.ndarray:
+    """Exact Jaccard of each candidate pair (or the MinHash estimate when not ``exact``)."""
+    out = np.zeros(len(cand), dtype=np.float64)
+    if not len(cand):
+        return out
+    chunk_of = np.searchsorted(store.starts, cand, side="right") - 1
+    group = chunk_of[:, 0] * len(store.metas) + chunk_of[:, 1]
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    for sel in np.split(order, bounds):
+        ca, cb = int(chunk_of[sel[0], 0]), int(chunk_of[sel[0], 1])
+        ia = cand[sel, 0] - store.starts[ca]
+        ib = cand[sel, 1] - store.starts[cb]
+        if exact:
+            a = (np.asarray(store.array(ca, "values")), np.asarray(store.array(ca, "offsets")))
+            b = (np.asarray(store.array(cb, "values")), np.asarray(store.array(cb, "offsets")))
+            out[sel] = jaccard_batch(a, ia, b, ib)
+        else:
+            sa, sb = store.array(ca, "sig"), store.array(cb, "sig")
+            out[sel] = (np.asarray(sa[ia]) == np.asarray(sb[ib])).mean(axis=1)
+    return out
+
+
+def run_local(
+    records: Iterable[Record],
+    *,
+    work: Path,
+    config: DedupConfig,
+    fields: Fields | None = None,
+    jobs: int = 1,
+    chunk_size: int = 10_000,
+    on_chunk: Callable[[dict[str, Any], bool], None] | None = None,
+) -> LocalResult:
+    """Both stages. ``on_chunk(meta, reused)`` is called as each chunk completes."""
+    t0 = time.perf_counter()
+    metas = stage_chunks(
+        records,
+        work=work,
+        config=config,
+        fields=fields or Fields(),
+        jobs=jobs,
+        chunk_size=chunk_size,
+        on_chunk=on_chunk,
+    )
+    stage1 = time.perf_counter() - t0
+    result = find_duplicates(ChunkStore(work, metas), config)
+    result.timings = {"chunks_s": stage1, **result.timings}
+    return result

@@ -1,0 +1,247 @@
+"""Read documents from folders of .txt files, JSONL and CSV (optionally .gz), or stdin JSONL.
+
+Reading is two steps so a runner can split them across processes: :func:`records` walks the
+inputs and yields :class:`Record` values (the raw line, row or file; cheap, in order), and
+:func:`to_document` turns one record into a :class:`~samestory.document.Document` or a
+:class:`Skipped` (malformed JSON, a missing or empty text field, binary data, bad encoding).
+:func:`read_documents` chains both for callers that want documents and a skip callback.
+
+Formats are chosen by file suffix in ``READERS``; a new format (HTML, WARC) is one function
+that yields records, added to that table.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from samestory.document import Document
+from samestory.errors import InputError
+
+__all__ = [
+    "READERS",
+    "Fields",
+    "Record",
+    "Skipped",
+    "check_paths",
+    "read_documents",
+    "records",
+    "to_document",
+]
+
+STDIN = "-"
+_ERROR = "\0error"  # key of a pseudo-row that reports an unreadable file
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """Which record fields hold the text, id, date, source and title."""
+
+    text: str = "text"
+    id: str = "id"
+    date: str = "date"
+    source: str = "source"
+    title: str = "title"
+
+
+@dataclass(slots=True)
+class Record:
+    """One raw input record: ``kind`` is "json" (a line), "row" (a CSV dict), "file" (bytes)
+    or "doc" (a Document given in Python)."""
+
+    path: str
+    line: int
+    kind: str
+    raw: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An input record that was not used, and why."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: skipped: {self.reason}"
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _read_jsonl(path: Path) -> Iterator[Record]:
+    with _open_binary(path) as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                yield Record(str(path), n, "json", line)
+
+
+def _read_csv(path: Path) -> Iterator[Record]:
+    with _open_binary(path) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
+        reader = csv.DictReader(text)
+        try:
+            for row in reader:
+                yield Record(str(path), reader.line_num, "row", row)
+        except csv.Error as exc:
+            # a broken CSV cannot be resynchronised; the rows read so far stand
+            yield Record(str(path), reader.line_num, "row", {_ERROR: str(exc)})
+
+
+def _read_txt(path: Path) -> Iterator[Record]:
+    with _open_binary(path) as fh:
+        yield Record(str(path), 1, "file", fh.read())
+
+
+READERS: dict[str, Callable[[Path], Iterator[Record]]] = {
+    ".jsonl": _read_jsonl,
+    ".ndjson": _read_jsonl,
+    ".csv": _read_csv,
+    ".txt": _read_txt,
+}
+
+
+def _reader(path: Path) -> Callable[[Path], Iterator[Record]] | None:
+    suffixes = path.suffixes
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return READERS.get(suffixes[-1].lower()) if suffixes else None
+
+
+def check_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The input files, in a stable order; raises InputError for a missing or unknown path.
+
+    Folders are walked recursively (sorted) for files with a known suffix.
+    """
+    files: list[Path] = []
+    for given in paths:
+        if str(given) == STDIN:
+            files.append(Path(STDIN))
+            continue
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _reader(p))
+            files.extend(found)
+        elif path.is_file():
+            if _reader(path) is None:
+                known = ", ".join(sorted(READERS))
+                raise InputError(
+                    f"unknown file type (known: {known}, optionally .gz)", path=str(path)
+                )
+            files.append(path)
+        else:
+            raise InputError("no such file or folder", path=str(path))
+    return files
+
+
+def records(files: Iterable[Path]) -> Iterator[Record]:
+    """Raw records of the files from :func:`check_paths`, in order ("-" reads stdin JSONL)."""
+    for path in files:
+        if str(path) == STDIN:
+            for n, line in enumerate(sys.stdin.buffer, 1):
+                if line.strip():
+                    yield Record("<stdin>", n, "json", line)
+            continue
+        reader = _reader(path)
+        if reader is None:  # pragma: no cover - check_paths filters these
+            continue
+        try:
+            yield from reader(path)
+        except (OSError, EOFError) as exc:
+            yield Record(str(path), 0, "row", {_ERROR: f"unreadable: {exc}"})
+
+
+def _field(obj: dict[str, Any], name: str) -> str:
+    value = obj.get(name)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped:
+    """The Document in ``record``, or why it was skipped.
+
+    ``Document.meta`` holds the whole original record (for JSON and CSV) so outputs can keep
+    every original field.
+    """
+    where = (record.path, record.line)
+    if record.kind == "doc":
+        doc: Document = record.raw
+        return doc if doc.text.strip() else Skipped(*where, "empty text")
+    obj: dict[str, Any]
+    if record.kind == "file":
+        try:
+            text = record.raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Skipped(*where, f"not UTF-8 ({exc.reason} at byte {exc.start})")
+        obj = {"path": record.path, fields.text: text}
+        doc_id = Path(record.path).name
+    elif record.kind == "json":
+        try:
+            obj = json.loads(record.raw)
+        except UnicodeDecodeError:
+            return Skipped(*where, "not UTF-8")
+        except ValueError as exc:
+            return Skipped(*where, f"malformed JSON ({exc})")
+        if not isinstance(obj, dict):
+            return Skipped(*where, "a JSON line must be an object")
+        doc_id = _field(obj, fields.id)
+    else:
+        obj = record.raw
+        if _ERROR in obj:
+            return Skipped(*where, f"malformed CSV ({obj[_ERROR]})")
+        doc_id = _field(obj, fields.id)
+    text = _field(obj, fields.text)
+    if not text.strip():
+        reason = "empty text" if fields.text in obj else f"no {fields.text!r} field"
+        return Skipped(*where, reason)
+    if "\x00" in text or "\ufffd" in text:
+        return Skipped(*where, "binary or badly encoded text")
+    return Document(
+        text,
+        id=doc_id,
+        title=_field(obj, fields.title),
+        source=_field(obj, fields.source),
+        published=_field(obj, fields.date),
+        meta=obj,
+    )
+
+
+def read_documents(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    fields: Fields = Fields(),
+    on_skip: Callable[[Skipped], None] | None = None,
+) -> Iterator[Document]:
+    """Documents of every input; skipped records go to ``on_skip`` (default: stderr).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "a.jsonl").write_text('{"id": "1", "text": "Rain."}\\n{oops\\n')
+        >>> skipped = []
+        >>> [doc.id for doc in read_documents([d], on_skip=skipped.append)]
+        ['1']
+        >>> str(skipped[0]).startswith(str(d / "a.jsonl") + ":2: skipped: malformed JSON")
+        True
+    """
+    files = check_paths(paths)
+    report = on_skip or (lambda s: print(f"samestory: {s}", file=sys.stderr))
+    for record in records(files):
+        result = to_document(record, fields)
+        if isinstance(result, Skipped):
+            report(result)
+        else:
+            yield result
