@@ -59,7 +59,7 @@ def generate(n: int, *, seed: int = 7, length: int = 120) -> list[dict[str, obje
             add(middle, rng.random() < 0.5)
         else:  # exact copies, longer texts win without dates
             add(base)
-            add(base + ["extra"])
+            add([*base, "extra"])
     big = [rng.choice(vocab) for _ in range(80)]
     for _ in range(70):  # one bucket larger than the banding's limit of 64
         add(big, rng.random() < 0.2)

@@ -75,7 +75,7 @@ def session(master: str | None = None, *, app_name: str = "samestory-dedup") -> 
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=ERROR")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_log_config()}")
     )
     if master.startswith("local"):
         # a laptop: few shuffle partitions (the default 200 is for clusters)
@@ -83,6 +83,28 @@ def session(master: str | None = None, *, app_name: str = "samestory-dedup") -> 
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+_LOG4J2 = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+"""
+
+
+def _log_config() -> str:
+    """A log4j2 configuration that only lets errors through (Spark logs warnings by default)."""
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), "samestory-log4j2.properties")
+    if not os.path.exists(path):
+        with open(path + ".tmp", "w") as fh:
+            fh.write(_LOG4J2)
+        os.replace(path + ".tmp", path)
+    return path
 
 
 def _feature_rows(

@@ -149,7 +149,8 @@ def _text_records(spark: Any, uris: list[str], rank: dict[str, int], shown: dict
         for r in rows:
             offset, file_rank = table.value[(r.file, r.block)]
             number = offset + r.mid + 1
-            value = r.value.encode("utf-8", "surrogatepass")
+            # the line as the local engine reads it, line break included (JSON error positions)
+            value = r.value.encode("utf-8", "surrogatepass") + b"\n"
             if value.strip():
                 path = names.value[_same_file(r.file)]
                 yield (file_rank << LINE_BITS) | number, Record(path, number, "json", value)

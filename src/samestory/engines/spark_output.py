@@ -40,7 +40,7 @@ def tables(result: Any) -> dict[str, Any]:
         .select(
             F.col("id_a").alias("a"),
             F.col("id_b").alias("b"),
-            F.round("jaccard", 6).alias("jaccard"),
+            "jaccard",
         )
     )
     named = result.labels.join(ids, result.labels.node == ids.key)
@@ -86,7 +86,7 @@ def _cluster_rows(frame: Any, collected: list[dict[str, Any]]) -> Iterator[dict[
 def _pair_rows(frame: Any, collected: list[tuple[str, str, float]]) -> Iterator[dict[str, Any]]:
     for r in frame.toLocalIterator(prefetchPartitions=True):
         collected.append((r["a"], r["b"], float(r["jaccard"])))
-        yield {"a": r["a"], "b": r["b"], "jaccard": r["jaccard"]}
+        yield {"a": r["a"], "b": r["b"], "jaccard": round(r["jaccard"], 6)}
 
 
 def _write_kept_local(out: Path, frame: Any, fmt: str) -> int:
@@ -169,7 +169,8 @@ def _write_distributed(frames: dict[str, Any], out: str, fmt: str, ext: str) -> 
         "members",
     )
     counts = {}
-    for name, frame in (("pairs", frames["pairs"]), ("clusters", clusters)):
+    pairs = frames["pairs"].withColumn("jaccard", F.round("jaccard", 6))
+    for name, frame in (("pairs", pairs), ("clusters", clusters)):
         writer = frame.write.mode("overwrite")
         (writer.parquet if fmt == "parquet" else writer.json)(f"{base}/{name}.{ext}")
         counts[name] = frame.count()
