@@ -10,6 +10,8 @@ from samestory.errors import (
     SettingsError,
     StoreError,
 )
+from samestory.ingest import Fields, Skipped
+from samestory.pipeline import DedupResult, dedup
 
 __version__ = "0.1.0"
 
@@ -18,14 +20,18 @@ __all__ = [
     "Cleaned",
     "CleaningAction",
     "Dateline",
+    "DedupResult",
     "Document",
+    "Fields",
     "InputError",
     "MinHashConfig",
     "MissingDependency",
     "SamestoryError",
     "SettingsError",
+    "Skipped",
     "StoreError",
     "__version__",
     "clean",
+    "dedup",
     "repeated_lines",
 ]

