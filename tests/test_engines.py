@@ -24,7 +24,8 @@ import itertools
 from corpus import generate, write_jsonl
 
 from samestory import Document
-from samestory.cluster import reference_components
+from samestory.cli import main
+from samestory.cluster import EARLIEST_DATE, LONGEST_TEXT, reference_components
 from samestory.errors import InputError
 from samestory.pipeline import dedup
 
@@ -88,7 +89,7 @@ def test_same_files_on_a_corpus_with_chains(spark, corpus: Path, tmp_path: Path)
     ]
     assert len(chains) >= 10
     assert any(c["size"] > 64 for c in clusters)  # the oversized bucket
-    assert {c["rule"] for c in clusters} == {"earliest date", "longest clean text"}
+    assert {c["rule"] for c in clusters} == {EARLIEST_DATE, LONGEST_TEXT}
 
 
 def test_parquet_output_csv_and_txt_input(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -149,7 +150,8 @@ def test_documents_exact_only_and_no_verify(spark, tmp_path: Path) -> None:  # t
 
 def test_cluster_uri_output_is_part_files(spark, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     local = dedup([corpus / "b.jsonl"], out=tmp_path / "local", jobs=1)
-    dedup([corpus / "b.jsonl"], out=(tmp_path / "uri").as_uri(), engine="spark")
+    args = [str(corpus / "b.jsonl"), "--out", (tmp_path / "uri").as_uri(), "--quiet"]
+    assert main(["dedup", *args, "--engine", "spark", "--master", "local[2]"]) == 0
     kept = sorted(
         line
         for part in sorted((tmp_path / "uri" / "kept.jsonl").glob("part-*"))
@@ -166,10 +168,13 @@ def test_cluster_uri_output_is_part_files(spark, corpus: Path, tmp_path: Path) -
     assert json.loads(summary)["counts"]["kept"] == len(kept)
 
 
-def test_missing_input_is_an_error_before_any_work(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_input_is_an_error_before_any_work(spark, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match="no such file"):
         dedup([tmp_path / "absent.jsonl"], out=tmp_path / "out", engine="spark")
     assert not (tmp_path / "out").exists()
+    args = ["dedup", str(tmp_path / "absent.jsonl"), "--out", str(tmp_path / "out")]
+    assert main([*args, "--engine", "spark"]) == 2
+    assert "absent.jsonl: no such file" in capsys.readouterr().err
 
 
 def _random_graphs(rng: random.Random) -> tuple[int, np.ndarray]:

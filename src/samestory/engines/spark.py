@@ -36,11 +36,12 @@ import numpy as np
 
 from samestory.config import DedupConfig
 from samestory.errors import MissingDependency
-from samestory.ingest import Fields, Record, Skipped, to_document
+from samestory.ingest import Fields, Record, Skipped
 
 __all__ = ["MAX_BUCKET", "SparkResult", "features", "find_duplicates", "run_spark", "session"]
 
 MAX_BUCKET = 64  # the local engine's candidate_pairs default
+CHUNK_SIZE = 10_000  # records per process_chunk call inside a partition (bounds its memory)
 
 _FEATURES = (
     "key long, id string, date double, length long, texthash long, values binary, "
@@ -78,8 +79,11 @@ def session(master: str | None = None, *, app_name: str = "samestory-dedup") -> 
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_log_config()}")
     )
     if master.startswith("local"):
-        # a laptop: few shuffle partitions (the default 200 is for clusters)
-        builder = builder.config("spark.sql.shuffle.partitions", "8")
+        # one machine: few shuffle partitions (the default 200 is for clusters), and input
+        # splits small enough that every core gets several (load balance)
+        builder = builder.config("spark.sql.shuffle.partitions", "8").config(
+            "spark.sql.files.maxPartitionBytes", "16m"
+        )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
@@ -110,55 +114,61 @@ def _log_config() -> str:
 def _feature_rows(
     records: Iterator[tuple[int, Record]], config: DedupConfig, fields: Fields
 ) -> Iterator[tuple[Any, ...]]:
-    """One partition: the local engine's ``process_chunk`` minus its files, as rows."""
-    from samestory.clean import clean_text
-    from samestory.cluster import parse_date
-    from samestory.engines.local import _record_json
-    from samestory.lsh import band_keys
-    from samestory.minhash import signatures_csr
-    from samestory.shingle import shingle_batch
+    """One partition, as rows: the local engine's own ``process_chunk`` on each batch.
 
-    empty = (None,) * 8
-    batch: list[tuple[int, str, str, float, bytes]] = []
-    for key, record in records:
-        doc = to_document(record, fields)
-        if isinstance(doc, Skipped):
-            yield (key, *empty, doc.reason, doc.path, doc.line)
-            continue
-        text = clean_text(doc.text, config=config.clean)
-        if not any(ch.isalnum() for ch in text):
-            yield (key, *empty, "no words after cleaning", record.path, record.line)
-            continue
-        date = parse_date(doc.published) if doc.published else float("nan")
-        batch.append((key, doc.id, text, date, _record_json(record, doc)))
-    if not batch:
-        return
-    import xxhash
+    ``process_chunk`` (parse, clean, shingle, MinHash, band keys) writes its arrays to a
+    folder; here that is a temporary folder on the executor, read straight back. Calling the
+    very same function is what keeps the two engines' answers identical as it evolves.
+    """
+    import tempfile
+    from itertools import islice
 
-    texts = [b[2] for b in batch]
-    mh = config.minhash
-    values, offsets = shingle_batch(texts, mh.ngram)
-    sig = bands = None
+    from samestory.engines.local import process_chunk
+
+    names = ["values", "offsets", "dates", "lengths", "texthash"]
     if not config.exact_only:
-        bands_n, rows_n = config.bands_rows()
-        sig = signatures_csr(values, offsets, mh)
-        bands = band_keys(sig, bands_n, rows_n).view(np.int64)
-    for k, (key, doc_id, text, date, line) in enumerate(batch):
-        texthash = xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
-        yield (
-            key,
-            doc_id,
-            date,
-            len(text),
-            int(np.uint64(texthash).view(np.int64)),
-            values[offsets[k] : offsets[k + 1]].tobytes(),
-            bands[k].tolist() if bands is not None else None,
-            sig[k].tobytes() if sig is not None and not config.verify else None,
-            line,
-            None,
-            None,
-            None,
+        names += ["sig", "bands"]
+    empty = (None,) * 8
+    it = iter(records)
+    while chunk := list(islice(it, CHUNK_SIZE)):
+        batch = (
+            [r.path for _, r in chunk],
+            [r.line for _, r in chunk],
+            [r.kind for _, r in chunk],
+            [r.raw for _, r in chunk],
         )
+        with tempfile.TemporaryDirectory(prefix="samestory-spark-") as work:
+            meta = process_chunk(work, 0, batch, config, fields)
+            got = {n: np.load(os.path.join(work, f"c000000.{n}.npy")) for n in names}
+            with open(os.path.join(work, "c000000.records.jsonl"), "rb") as fh:
+                lines = fh.readlines()
+        skipped = {(path, line): reason for path, line, reason in meta["skipped"]}
+        keys = []
+        for key, r in chunk:
+            reason = skipped.get((r.path, r.line))
+            if reason is None:
+                keys.append(key)
+            else:
+                yield (key, *empty, reason, r.path, r.line)
+        offsets = got["offsets"]
+        values = got["values"]
+        bands = got["bands"].view(np.int64) if "bands" in got else None
+        texthash = got["texthash"].astype(np.uint64).view(np.int64)
+        for k, doc_id in enumerate(meta["ids"]):
+            yield (
+                keys[k],
+                doc_id,
+                float(got["dates"][k]),
+                int(got["lengths"][k]),
+                int(texthash[k]),
+                values[offsets[k] : offsets[k + 1]].tobytes(),
+                bands[k].tolist() if bands is not None else None,
+                got["sig"][k].tobytes() if "sig" in got and not config.verify else None,
+                lines[k],
+                None,
+                None,
+                None,
+            )
 
 
 def features(spark: Any, records: Any, config: DedupConfig, fields: Fields) -> Any:
@@ -268,6 +278,7 @@ class SparkResult:
     """What the Spark stages found, as DataFrames (lazy) and timings of the eager ones."""
 
     def __init__(self, **parts: Any) -> None:
+        self.rows = parts["rows"]
         self.docs = parts["docs"]
         self.skipped = parts["skipped"]
         self.pairs = parts["pairs"]
@@ -276,6 +287,7 @@ class SparkResult:
         self.candidates = parts["candidates"]
         self.rounds = parts["rounds"]
         self.timings = parts["timings"]
+        self.counts = parts["counts"]
 
 
 def find_duplicates(spark: Any, records: Any, config: DedupConfig, fields: Fields) -> SparkResult:
@@ -289,7 +301,7 @@ def find_duplicates(spark: Any, records: Any, config: DedupConfig, fields: Field
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     rows = features(spark, records, config, fields).persist(StorageLevel.MEMORY_AND_DISK)
-    rows.count()
+    n_rows = rows.count()
     docs = rows.where(F.col("skip").isNull())
     skipped = rows.where(F.col("skip").isNotNull()).select("key", "path", "line", "skip")
     timings["features_s"] = time.perf_counter() - t0
@@ -306,12 +318,12 @@ def find_duplicates(spark: Any, records: Any, config: DedupConfig, fields: Field
     labels, rounds = connected_components(
         pairs.select(F.col("a").alias("src"), F.col("b").alias("dst"))
     )
-    labels = labels.persist(StorageLevel.MEMORY_AND_DISK)
-    labels.count()
+    n_in_clusters = labels.count()
     reps = _representatives(docs, labels).persist(StorageLevel.MEMORY_AND_DISK)
-    reps.count()
+    n_clusters = reps.count()
     timings["cluster_s"] = time.perf_counter() - t0
     return SparkResult(
+        rows=rows,
         docs=docs,
         skipped=skipped,
         pairs=pairs,
@@ -320,6 +332,7 @@ def find_duplicates(spark: Any, records: Any, config: DedupConfig, fields: Field
         candidates=n_cand,
         rounds=rounds,
         timings=timings,
+        counts={"records": n_rows, "in_clusters": n_in_clusters, "clusters": n_clusters},
     )
 
 
@@ -375,10 +388,10 @@ def run_spark(
     t0 = time.perf_counter()
     counts, collected = write_tables(result, str(out), fmt)
     timings = {**result.timings, "write_s": time.perf_counter() - t0}
-    n_docs = result.docs.count()
     n_skipped = sum(reasons.values())
-    n_clusters = result.reps.count()
-    in_clusters = result.labels.count()
+    n_docs = result.counts["records"] - n_skipped
+    n_clusters = result.counts["clusters"]
+    in_clusters = result.counts["in_clusters"]
     bands_used, rows_used = (0, 0) if config.exact_only else config.bands_rows()
     timings["total_s"] = time.perf_counter() - t_start
     summary: dict[str, Any] = {
@@ -417,7 +430,7 @@ def run_spark(
         )
     else:
         write_summary(Path(out), summary)
-    for frame in (result.docs, result.pairs, result.labels, result.reps):
+    for frame in (result.rows, result.pairs, result.labels, result.reps):
         frame.unpersist()
     return DedupResult(
         Path(out) if not is_cluster_uri(str(out)) else Path("."),

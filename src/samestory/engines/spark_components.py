@@ -76,9 +76,9 @@ def connected_components(edges: Any, *, max_rounds: int = 200) -> tuple[Any, int
         max_rounds: a safety limit; the algorithm needs about log2(nodes) rounds.
 
     Returns:
-        ``(labels, rounds)``: a DataFrame ``(node, label)`` with one row per node that has an
-        edge (isolated nodes are their own component and are not listed), and the number of
-        rounds it took.
+        ``(labels, rounds)``: a cached DataFrame ``(node, label)`` with one row per node that
+        has an edge (isolated nodes are their own component and are not listed; unpersist it
+        when done), and the number of rounds it took.
 
     Example:
         >>> edges = spark.createDataFrame([(3, 4), (1, 3)], "src long, dst long")
@@ -86,6 +86,7 @@ def connected_components(edges: Any, *, max_rounds: int = 200) -> tuple[Any, int
         >>> sorted(map(tuple, labels.collect()))
         [(1, 1), (3, 1), (4, 1)]
     """
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     current = edges.select(
@@ -95,10 +96,18 @@ def connected_components(edges: Any, *, max_rounds: int = 200) -> tuple[Any, int
     rounds = 0
     while rounds < max_rounds:
         rounds += 1
-        # checkpoint each round so the plan (and its lineage) stays one round long
-        current = _small_star(_large_star(current)).localCheckpoint(eager=True)
-        if _is_star_forest(current):
+        previous = current
+        # cached, and computed in full by the convergence test: one job per round
+        current = _small_star(_large_star(current)).persist(StorageLevel.MEMORY_AND_DISK)
+        done = _is_star_forest(current)
+        previous.unpersist()
+        if rounds % 8 == 0:
+            current = current.localCheckpoint(eager=True)  # keep the plan short
+        if done:
             break
     nodes = current.select(F.col("src").alias("node"), F.col("dst").alias("label"))
     roots = current.select(F.col("dst").alias("node"), F.col("dst").alias("label"))
-    return nodes.union(roots).distinct(), rounds
+    labels = nodes.union(roots).distinct().persist(StorageLevel.MEMORY_AND_DISK)
+    labels.count()
+    current.unpersist()
+    return labels, rounds
