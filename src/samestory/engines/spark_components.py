@@ -96,18 +96,14 @@ def connected_components(edges: Any, *, max_rounds: int = 200) -> tuple[Any, int
     rounds = 0
     while rounds < max_rounds:
         rounds += 1
-        previous = current
-        # cached, and computed in full by the convergence test: one job per round
-        current = _small_star(_large_star(current)).persist(StorageLevel.MEMORY_AND_DISK)
-        done = _is_star_forest(current)
-        previous.unpersist()
-        if rounds % 8 == 0:
-            current = current.localCheckpoint(eager=True)  # keep the plan short
-        if done:
+        # a lazy local checkpoint cuts the plan (each round's plan would otherwise hold all
+        # earlier rounds, several times over) and is filled by the convergence test's job:
+        # one job per round
+        current = _small_star(_large_star(current)).localCheckpoint(eager=False)
+        if _is_star_forest(current):
             break
     nodes = current.select(F.col("src").alias("node"), F.col("dst").alias("label"))
     roots = current.select(F.col("dst").alias("node"), F.col("dst").alias("label"))
     labels = nodes.union(roots).distinct().persist(StorageLevel.MEMORY_AND_DISK)
     labels.count()
-    current.unpersist()
     return labels, rounds
