@@ -66,11 +66,12 @@ def _run(engine: str, corpus: Path, out: Path, cores: int) -> dict:  # type: ign
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
     proc = subprocess.run(
         ["nice", sys.executable, "-c", _CHILD, engine, str(corpus), str(out), str(cores)],
-        check=True,
         capture_output=True,
         text=True,
         env=env,
     )
+    if proc.returncode:
+        sys.exit(f"{engine} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 

@@ -1,4 +1,4 @@
-"""A generated corpus with planted near-duplicates, for engine tests and the Spark benchmark.
+"""A generated corpus with planted near-duplicates, for the engine tests.
 
 Texts are random words from a made-up vocabulary (deterministic for a seed). Planted:
 near-copies (a few words changed), exact copies, chains A~B~C where A and C are too far apart

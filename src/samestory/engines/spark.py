@@ -81,8 +81,12 @@ def session(master: str | None = None, *, app_name: str = "samestory-dedup") -> 
     if master.startswith("local"):
         # one machine: few shuffle partitions (the default 200 is for clusters), and input
         # splits small enough that every core gets several (load balance)
-        builder = builder.config("spark.sql.shuffle.partitions", "8").config(
-            "spark.sql.files.maxPartitionBytes", "16m"
+        # (the driver JVM is the executor here: its default 1 GiB heap is too small to cache
+        # the features of 100k documents)
+        builder = (
+            builder.config("spark.sql.shuffle.partitions", "8")
+            .config("spark.sql.files.maxPartitionBytes", "16m")
+            .config("spark.driver.memory", os.environ.get("SAMESTORY_SPARK_MEMORY", "4g"))
         )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
