@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 from collections import Counter
 from pathlib import Path
@@ -75,6 +76,13 @@ def test_language_detection():
     assert detect_language("ok") == ""
 
 
+def _fixed_headers(url: str) -> dict[str, str]:
+    # fixed date and record id, so the archive's bytes (and the damage tests do) repeat
+    d = hashlib.sha1(url.encode()).hexdigest()
+    record_id = f"<urn:uuid:{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}>"
+    return {"WARC-Date": "2024-03-05T10:00:00Z", "WARC-Record-ID": record_id}
+
+
 def write_warc(path: Path, pages: list[tuple[str, str]], *, extra_records: bool = True) -> None:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
@@ -90,6 +98,7 @@ def write_warc(path: Path, pages: list[tuple[str, str]], *, extra_records: bool 
                 "response",
                 payload=io.BytesIO(html.encode()),
                 http_headers=headers,
+                warc_headers_dict=_fixed_headers(url),
                 length=len(html.encode()),
             )
             writer.write_record(rec)
@@ -103,6 +112,7 @@ def write_warc(path: Path, pages: list[tuple[str, str]], *, extra_records: bool 
                         "response",
                         payload=io.BytesIO(b"\x89PNG"),
                         http_headers=img,
+                        warc_headers_dict=_fixed_headers(url + ".png"),
                         length=4,
                     )
                 )
@@ -133,7 +143,7 @@ def test_warc_with_corrupt_record_in_the_middle_keeps_the_rest(tmp_path):
     starts = [i for i in range(len(data) - 2) if data[i : i + 3] == b"\x1f\x8b\x08"]
     assert len(starts) >= 6
     bad = starts[3]
-    data[bad + 20 : bad + 60] = b"\xff" * 40
+    data[bad + 20 : starts[4] - 20] = b"\xff" * (starts[4] - 40 - bad)
     path.write_bytes(bytes(data))
     skipped: list[InputError] = []
     counts: Counter[str] = Counter()

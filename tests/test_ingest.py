@@ -63,7 +63,16 @@ def test_folder_of_txt_files(tmp_path):
     (tmp_path / "notes.md").write_text("ignored: unknown suffix inside a folder")
     docs, skipped = _read([tmp_path])
     assert sorted(d.text for d in docs) == ["First story.", "Second story."]
-    assert [s.reason.split(" (")[0] for s in skipped] == ["not UTF-8"]
+    assert [s.reason for s in skipped] == ["binary data, not text"]
+
+
+def test_txt_in_another_encoding_is_detected_and_reported(tmp_path):
+    text = "Le ministère a annoncé une réforme des retraites très contestée à Paris."
+    (tmp_path / "fr.txt").write_bytes(text.encode("cp1252"))
+    docs, skipped = _read([tmp_path])
+    assert not skipped
+    assert docs[0].text == text
+    assert docs[0].meta["encoding"] != "utf-8"
 
 
 def test_missing_or_unknown_path_is_an_error_before_reading(tmp_path):

@@ -20,6 +20,7 @@ from samestory.errors import InputError, MissingDependency
 
 __all__ = ["Decoded", "decode", "detect_language", "html_document"]
 
+_PREFERRED = {name: rank for rank, name in enumerate(["cp1252", "latin_1", "iso8859_15"])}
 _BINARY_CONTROL = frozenset(range(0, 32)) - {9, 10, 12, 13, 27}
 
 
@@ -63,9 +64,18 @@ def decode(data: bytes, *, path: str | None = None, line: int | None = None) -> 
     except ImportError:
         text = data.decode("utf-8", errors="replace")
         return Decoded(text, "utf-8 (invalid bytes replaced)", True)
-    best = from_bytes(data).best()
-    if best is None:
+    matches = list(from_bytes(data))
+    if not matches:
         raise InputError("not text in any known encoding", path=path, line=line)
+    best = matches[0]
+    # single-byte code pages often decode the same bytes equally well; then the most common
+    # one in news (Western European) is the better guess
+    tied = [
+        m
+        for m in matches
+        if abs(m.chaos - best.chaos) < 1e-9 and abs(m.coherence - best.coherence) < 1e-9
+    ]
+    best = min(tied, key=lambda m: _PREFERRED.get(m.encoding, len(_PREFERRED)))
     return Decoded(str(best), best.encoding, True)
 
 

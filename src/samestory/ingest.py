@@ -1,4 +1,4 @@
-"""Read documents from folders of .txt files, JSONL and CSV (optionally .gz), or stdin JSONL.
+"""Read documents from folders of .txt, .html, JSONL, CSV (optionally .gz), WARC/ARC, or stdin.
 
 Reading is two steps so a runner can split them across processes: :func:`records` walks the
 inputs and yields :class:`Record` values (the raw line, row or file; cheap, in order), and
@@ -6,8 +6,9 @@ inputs and yields :class:`Record` values (the raw line, row or file; cheap, in o
 :class:`Skipped` (malformed JSON, a missing or empty text field, binary data, bad encoding).
 :func:`read_documents` chains both for callers that want documents and a skip callback.
 
-Formats are chosen by file suffix in ``READERS``; a new format (HTML, WARC) is one function
-that yields records, added to that table.
+Formats are chosen by file suffix in ``READERS``; a new format is one function that yields
+records, added to that table. HTML pages (saved files or WARC responses) are extracted in
+:func:`to_document`, so a multi-process runner extracts them in its workers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import IO, Any
 
 from samestory.document import Document
 from samestory.errors import InputError
+from samestory.extract import decode, detect_language, html_document
 
 __all__ = [
     "READERS",
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 STDIN = "-"
-_ERROR = "\0error"  # key of a pseudo-row that reports an unreadable file
+MAX_TEXT_CHARS = 10_000_000  # longer "articles" are data dumps, not news
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +60,9 @@ class Fields:
 
 @dataclass(slots=True)
 class Record:
-    """One raw input record: ``kind`` is "json" (a line), "row" (a CSV dict), "file" (bytes)
-    or "doc" (a Document given in Python)."""
+    """One raw input record: ``kind`` is "json" (a line), "row" (a CSV dict), "file" (bytes),
+    "html" (page bytes or a WarcPage), "doc" (a Document given in Python) or "error" (the
+    reason a file or record could not be read)."""
 
     path: str
     line: int
@@ -76,7 +79,8 @@ class Skipped:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: skipped: {self.reason}"
+        where = f"{self.path}:{self.line}" if self.line > 0 else self.path
+        return f"{where}: skipped: {self.reason}"
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -95,13 +99,13 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
 def _read_csv(path: Path) -> Iterator[Record]:
     with _open_binary(path) as fh:
         text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
-        reader = csv.DictReader(text)
+        reader = csv.DictReader(text, strict=True)
         try:
             for row in reader:
                 yield Record(str(path), reader.line_num, "row", row)
         except csv.Error as exc:
             # a broken CSV cannot be resynchronised; the rows read so far stand
-            yield Record(str(path), reader.line_num, "row", {_ERROR: str(exc)})
+            yield Record(str(path), reader.line_num, "error", f"malformed CSV ({exc})")
 
 
 def _read_txt(path: Path) -> Iterator[Record]:
@@ -109,11 +113,31 @@ def _read_txt(path: Path) -> Iterator[Record]:
         yield Record(str(path), 1, "file", fh.read())
 
 
+def _read_html(path: Path) -> Iterator[Record]:
+    with _open_binary(path) as fh:
+        yield Record(str(path), 1, "html", fh.read())
+
+
+def _read_warc(path: Path) -> Iterator[Record]:
+    from samestory.warc import warc_pages
+
+    for page in warc_pages(str(path)):
+        if isinstance(page, InputError):
+            if page.path is not None:  # None: a record that is simply not an HTML page
+                yield Record(str(path), 0, "error", page.reason)
+        else:
+            yield Record(str(path), 0, "html", page)
+
+
 READERS: dict[str, Callable[[Path], Iterator[Record]]] = {
     ".jsonl": _read_jsonl,
     ".ndjson": _read_jsonl,
     ".csv": _read_csv,
     ".txt": _read_txt,
+    ".html": _read_html,
+    ".htm": _read_html,
+    ".warc": _read_warc,
+    ".arc": _read_warc,
 }
 
 
@@ -164,7 +188,7 @@ def records(files: Iterable[Path]) -> Iterator[Record]:
         try:
             yield from reader(path)
         except (OSError, EOFError) as exc:
-            yield Record(str(path), 0, "row", {_ERROR: f"unreadable: {exc}"})
+            yield Record(str(path), 0, "error", f"unreadable: {exc}")
 
 
 # Records in bulk, as four parallel lists (paths, line numbers, kinds, raw values): cheap to
@@ -203,7 +227,7 @@ def batches(files: Iterable[Path], size: int) -> Iterator[Batch]:
                     yield [str(path)] * n, list(range(first, first + n)), ["json"] * n, lines
                     first += n
         except (OSError, EOFError) as exc:
-            yield [str(path)], [0], ["row"], [{_ERROR: f"unreadable: {exc}"}]
+            yield [str(path)], [0], ["error"], [f"unreadable: {exc}"]
 
 
 def _field(obj: dict[str, Any], name: str) -> str:
@@ -223,13 +247,19 @@ def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped
     if record.kind == "doc":
         doc: Document = record.raw
         return doc if doc.text.strip() else Skipped(*where, "empty text")
+    if record.kind == "error":
+        return Skipped(*where, record.raw)
+    if record.kind == "html":
+        return _html_document(record)
     obj: dict[str, Any]
     if record.kind == "file":
         try:
-            text = record.raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return Skipped(*where, f"not UTF-8 ({exc.reason} at byte {exc.start})")
-        obj = {"path": record.path, fields.text: text}
+            decoded = decode(record.raw, path=record.path)
+        except InputError as exc:
+            return Skipped(*where, exc.reason)
+        obj = {"path": record.path, fields.text: decoded.text}
+        if decoded.detected:
+            obj["encoding"] = decoded.encoding
         doc_id = Path(record.path).name
     elif record.kind == "json":
         try:
@@ -238,15 +268,19 @@ def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped
             return Skipped(*where, "not UTF-8")
         except ValueError as exc:
             return Skipped(*where, f"malformed JSON ({exc})")
+        except RecursionError:
+            return Skipped(*where, "JSON nested too deeply")
         if not isinstance(obj, dict):
             return Skipped(*where, "a JSON line must be an object")
         doc_id = _field(obj, fields.id)
     else:
         obj = record.raw
-        if _ERROR in obj:
-            return Skipped(*where, f"malformed CSV ({obj[_ERROR]})")
         doc_id = _field(obj, fields.id)
     text = _field(obj, fields.text)
+    if len(text) > MAX_TEXT_CHARS:
+        return Skipped(
+            *where, f"text too long ({len(text):,} characters; limit {MAX_TEXT_CHARS:,})"
+        )
     if not text.strip():
         reason = "empty text" if fields.text in obj else f"no {fields.text!r} field"
         return Skipped(*where, reason)
@@ -260,6 +294,22 @@ def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped
         published=_field(obj, fields.date),
         meta=obj,
     )
+
+
+def _html_document(record: Record) -> Document | Skipped:
+    from samestory.warc import WarcPage, page_document
+
+    try:
+        if isinstance(record.raw, WarcPage):
+            doc = page_document(record.raw, record.path)
+        else:
+            doc = html_document(record.raw, path=record.path)
+            doc.meta["path"] = record.path
+    except InputError as exc:
+        return Skipped(record.path, record.line, exc.reason)
+    if not doc.lang:
+        doc.lang = detect_language(doc.text)
+    return doc
 
 
 def read_documents(

@@ -190,9 +190,12 @@ def dedup(
             on_chunk=on_chunk,
             inputs=inputs,
         )
-    finally:
+    except BaseException:
         if bar is not None:
-            bar.close()
+            bar.close(finished=False)
+        raise
+    if bar is not None:
+        bar.close(finished=True)
     store = result.store
     ids = store.ids()
     n_docs = store.n_docs
@@ -312,5 +315,8 @@ class _Progress:
         rate = docs / max(time.perf_counter() - self.start, 1e-9)
         self.progress.update(self.task, advance=nbytes, docs=f"{docs:,}", rate=f"{rate:,.0f}")
 
-    def close(self) -> None:
+    def close(self, *, finished: bool) -> None:
+        task = self.progress.tasks[0]
+        if finished and task.total:  # blank lines are not counted as they go
+            self.progress.update(self.task, completed=task.total)
         self.progress.stop()

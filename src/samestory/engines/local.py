@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from samestory.clean import clean_text
 from samestory.cluster import components, parse_date, representatives
 from samestory.config import DedupConfig
 from samestory.errors import SettingsError
-from samestory.ingest import Batch, Fields, Record, Skipped, to_document
+from samestory.ingest import MAX_TEXT_CHARS, Batch, Fields, Record, Skipped, to_document
 from samestory.lsh import band_keys, candidate_pairs
 from samestory.minhash import signatures_csr
 from samestory.shingle import jaccard_batch, shingle_batch_details
@@ -81,28 +82,37 @@ def process_chunk(
     work: str, index: int, batch: Batch, config: DedupConfig, fields: Fields
 ) -> dict[str, Any]:
     """Stage 1 for one chunk: parse, clean, shingle, MinHash; write its files. Returns its meta."""
-    records = [
-        Record(*r)
-        for r in zip(*batch, strict=True)
-        if r[2] != "json" or r[3].strip()  # blank JSONL lines are not records
-    ]
     skipped: list[list[Any]] = []
     ids: list[str] = []
     texts: list[str] = []
     dates: list[float] = []
     lines: list[bytes] = []
     records_of: list[tuple[str, int]] = []
-    for record in records:
-        doc = to_document(record, fields)
-        if isinstance(doc, Skipped):
-            skipped.append([doc.path, doc.line, doc.reason])
-            continue
-        records_of.append((record.path, record.line))
+    n_records = n_bytes = 0
+    for path, number, kind, raw in zip(*batch, strict=True):
+        if kind == "json" and not raw.strip():
+            continue  # blank JSONL lines are not records
+        n_records += 1
+        if isinstance(raw, (bytes, bytearray)):
+            n_bytes += len(raw)
+        fast = _fast_json(raw, fields) if kind == "json" else None
+        if fast is not None:
+            doc_id, text, published = fast
+            line = raw if raw.endswith(b"\n") else raw + b"\n"
+        else:
+            record = Record(path, number, kind, raw)
+            doc = to_document(record, fields)
+            if isinstance(doc, Skipped):
+                skipped.append([doc.path, doc.line, doc.reason])
+                continue
+            doc_id, text, published = doc.id, doc.text, doc.published
+            line = _record_json(record, doc)
+        records_of.append((path, number))
+        ids.append(doc_id)
         # whitespace is not collapsed: the shingles only need the words
-        ids.append(doc.id)
-        texts.append(clean_text(doc.text, config=config.clean, collapse=False))
-        dates.append(parse_date(doc.published) if doc.published else np.nan)
-        lines.append(_record_json(record, doc))
+        texts.append(clean_text(text, config=config.clean, collapse=False))
+        dates.append(parse_date(published) if published else np.nan)
+        lines.append(line)
     mh = config.minhash
     values, offsets, n_words, seq = shingle_batch_details(texts, mh.ngram)
     if (n_words == 0).any():
@@ -134,8 +144,8 @@ def process_chunk(
     meta = {
         "chunk": index,
         "lines": len(batch[0]),
-        "records": len(records),
-        "bytes": sum(_size(r) for r in records),
+        "records": n_records,
+        "bytes": n_bytes,
         "ids": ids,
         "skipped": skipped,
         "fingerprint": config.fingerprint(),
@@ -144,9 +154,34 @@ def process_chunk(
     return meta
 
 
-def _size(record: Record) -> int:
-    raw = record.raw
-    return len(raw) if isinstance(raw, (bytes, bytearray)) else 0
+def _fast_json(raw: bytes, fields: Fields) -> tuple[str, str, str] | None:
+    """(id, text, date) of a plain JSONL record, parsed by orjson without a Document.
+
+    None whenever the record needs :func:`to_document` to decide (orjson refuses it, it is
+    not an object, the text is missing, empty, too long or suspicious, the id or date is not
+    a non-empty string): the fast path only takes records whose result is certainly the same.
+    """
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict:
+        return None
+    text = obj.get(fields.text)
+    if type(text) is not str or len(text) > MAX_TEXT_CHARS or "\x00" in text or "\ufffd" in text:
+        return None
+    if not text.strip():
+        return None
+    doc_id, date = obj.get(fields.id), obj.get(fields.date)
+    # only strings (or a missing date): orjson reads an integer beyond 64 bits as a float,
+    # whose str() would differ from json's; to_document decides those
+    if type(doc_id) is not str or not doc_id:
+        return None
+    if date is None:
+        date = ""
+    elif type(date) is not str:
+        return None
+    return doc_id, text, date
 
 
 def _write_json(path: Path, obj: Any) -> None:

@@ -1,0 +1,281 @@
+"""Index benchmark: add throughput, database bytes per document, near-duplicate query latency
+and recall of known duplicates, on a deterministic corpus built from Reuters-21578.
+
+The corpus: real Reuters bodies (at least 40 words, exact repeats removed), then articles made
+of sentence runs from three random bodies; a share of the documents (``--dup-rate``) are light
+edits of an earlier one (word swaps or drops, a dropped sentence, a boilerplate line) and are
+the known duplicates. Near-duplicate queries are fresh edits of stored documents (not stored).
+The anchor in the same run: cleaning + shingling + MinHash alone (what ``add`` must also do).
+
+    python bench/index.py [--docs 100000] [--queries 1000] [--workers 1] [--scale-to 1000000]
+
+Writes bench/results/index.json (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from samestory import Document, Index
+from samestory.clean import clean
+from samestory.shingle import jaccard, shingle_hashes
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "reuters21578" / "reuters21578.jsonl"
+RESULTS = ROOT / "bench" / "results" / "index.json"
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_SWAPS = ["the", "said", "company", "year", "pct", "market", "new", "shares", "billion", "two"]
+_BOILERPLATE = ["Share this article", "Advertisement", "Follow us for more news"]
+
+
+def reuters_bodies() -> list[str]:
+    if not DATA.exists():
+        sys.exit(f"bench/index.py: {DATA} not found (the shared data folder is needed)")
+    seen: set[str] = set()
+    with DATA.open(encoding="utf-8") as f:
+        for line in f:
+            body = " ".join((json.loads(line).get("body") or "").split())
+            if len(body.split()) >= 40 and body not in seen:
+                seen.add(body)
+    return sorted(seen)
+
+
+def edit(text: str, rng: random.Random) -> str:
+    """A light edit: word swaps/drops (1 per 25-80 words), maybe a dropped or added line."""
+    tokens = text.split(" ")
+    for _ in range(max(1, len(tokens) // rng.randint(25, 80))):
+        i = rng.randrange(len(tokens))
+        tokens[i] = rng.choice(_SWAPS) if rng.random() < 0.6 else ""
+    text = " ".join(t for t in tokens if t)
+    sentences = _SENTENCE.split(text)
+    if len(sentences) >= 8 and rng.random() < 0.3:
+        del sentences[rng.randrange(len(sentences))]
+        text = " ".join(sentences)
+    return text + "\n" + rng.choice(_BOILERPLATE) if rng.random() < 0.5 else text
+
+
+def corpus(n: int, *, dup_rate: float, seed: int) -> tuple[list[Document], list[tuple[str, str]]]:
+    """``n`` documents and the (original id, copy id) pairs injected among them."""
+    rng = random.Random(seed)
+    pool = reuters_bodies()
+    docs: list[Document] = []
+    pairs: list[tuple[str, str]] = []
+    base = 0
+    for k in range(n):
+        if docs and rng.random() < dup_rate:
+            src = docs[rng.randrange(max(0, len(docs) - 5000), len(docs))]
+            text = edit(src.text, rng)
+            pairs.append((src.id, f"d{k:07d}"))
+        elif base < len(pool):
+            text, base = pool[base], base + 1
+        else:
+            parts = []
+            for _ in range(3):
+                sentences = _SENTENCE.split(rng.choice(pool))
+                start = rng.randrange(max(1, len(sentences) - 3))
+                parts += sentences[start : start + rng.randint(2, 5)]
+            text = " ".join(parts)
+        docs.append(Document(text, id=f"d{k:07d}", title=f"Article {k}", source="bench"))
+    return docs, pairs
+
+
+def scale(index: Index, target: int, *, seed: int) -> float:
+    """Grow the index to ``target`` documents by copying stored records under new ids.
+
+    The copies get random band and text keys, so they never become candidates: this measures
+    how lookups and verification scale with the size of the file, not the add path. Returns
+    the seconds it took.
+    """
+    db, rng = index._db, np.random.default_rng(seed)
+    rows = db.execute("SELECT id, record, shingles FROM docs ORDER BY n").fetchall()
+    start, copy = time.perf_counter(), 0
+    while len(index) < target:
+        copy += 1
+        for i in range(0, len(rows), 5000):
+            chunk = rows[i : min(i + 5000, i + target - len(index))]
+            if not chunk:
+                break
+            keys = rng.integers(-(2**63), 2**63 - 1, size=(len(chunk), index.bands + 1))
+            with index._transaction():
+                bands = []
+                for (key, record, shingles), k in zip(chunk, keys.tolist(), strict=True):
+                    cur = db.execute(
+                        "INSERT INTO docs (id, text_key, record, shingles) VALUES (?, ?, ?, ?)",
+                        (key + b"#%d" % copy, k[0], record, shingles),
+                    )
+                    bands += [(b, cur.lastrowid) for b in k[1:]]
+                bands.sort()
+                db.executemany("INSERT INTO bands VALUES (?, ?)", bands)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return time.perf_counter() - start
+
+
+def lookup_and_verify(index: Index, queries: list[str]) -> list[float]:
+    """Milliseconds of the index's own part of each query: band lookup and verification."""
+    out = []
+    for text in queries:
+        features = index._featurizer([(text, "")])[0]
+        t = time.perf_counter()
+        index._verified(features, top=10)
+        out.append((time.perf_counter() - t) * 1e3)
+    return out
+
+
+def timed(index: Index, queries: list[str]) -> list[float]:
+    """Milliseconds of each query."""
+    out = []
+    for text in queries:
+        t = time.perf_counter()
+        index.query(text)
+        out.append((time.perf_counter() - t) * 1e3)
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--docs", type=int, default=100_000)
+    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--dup-rate", type=float, default=0.1)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--scale-to", type=int, default=0, help="then grow to this many (copies)")
+    ap.add_argument("--db", type=Path, help="keep the index here (default: a temporary file)")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+
+    load_start = round(os.getloadavg()[0], 2)
+    docs, pairs = corpus(args.docs, dup_rate=args.dup_rate, seed=args.seed)
+    by_id = {d.id: d for d in docs}
+    tmp = tempfile.TemporaryDirectory()
+    db = args.db or Path(tmp.name) / "bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+    with Index(db) as index:
+        start = time.perf_counter()
+        index.add(docs, workers=args.workers)
+        add_seconds = time.perf_counter() - start
+        stats = index.stats()
+        print(f"added {stats['documents']:,} docs in {add_seconds:.1f} s", file=sys.stderr)
+
+        rng = random.Random(args.seed + 1)
+        queries = [edit(docs[rng.randrange(len(docs))].text, rng) for _ in range(args.queries)]
+        index.query(queries[0])  # warm the caches once
+        latency = timed(index, queries)
+        index_only = lookup_and_verify(index, queries)
+
+        # the anchor: the cleaning, shingling and MinHash that add must do anyway
+        anchor = docs[:: max(1, len(docs) // 10_000)]
+        start = time.perf_counter()
+        for i in range(0, len(anchor), 1000):
+            index._featurizer([(d.text, d.lang) for d in anchor[i : i + 1000]])
+        features_rate = len(anchor) / (time.perf_counter() - start)
+
+        buckets: dict[str, list[int]] = {}
+        for a, b in pairs:
+            sa = shingle_hashes(clean(by_id[a].text).text)
+            sb = shingle_hashes(clean(by_id[b].text).text)
+            j = jaccard(sa, sb)
+            name = next(f">={lo}" for lo in (0.9, 0.8, 0.7, 0.5, 0.0) if j >= lo)
+            found = a in {m.id for m in index.query(by_id[b], top=10)}
+            buckets.setdefault(name, []).append(int(found))
+
+        scaled = None
+        if args.scale_to > len(index):
+            seconds = scale(index, args.scale_to, seed=args.seed)
+            big = index.stats()
+            latency_big = timed(index, queries)
+            own_big = lookup_and_verify(index, queries)
+            scaled = {
+                "what": "the same index grown by copies of its records under new ids with "
+                "random band keys (not candidates): lookup and verification at this size",
+                "documents": big["documents"],
+                "grow_seconds": round(seconds, 1),
+                "bytes_per_document": round(big["bytes"] / big["documents"], 1),
+                "near_duplicate_query_ms": {
+                    "p50": round(percentile(latency_big, 50), 3),
+                    "p99": round(percentile(latency_big, 99), 3),
+                },
+                "near_duplicate_lookup_and_verify_ms": {
+                    "p50": round(percentile(own_big, 50), 3),
+                    "p99": round(percentile(own_big, 99), 3),
+                },
+            }
+
+    tables = stats.get("table_bytes", {})
+    result = {
+        "corpus": {
+            "documents": len(docs),
+            "stored": stats["documents"],
+            "known_duplicate_pairs": len(pairs),
+            "median_words": statistics.median(len(d.text.split()) for d in docs),
+            "source": "Reuters-21578 bodies + sentence-run articles + light edits (bench/index.py)",
+            "seed": args.seed,
+        },
+        "settings": stats["settings"],
+        "add": {
+            "docs_per_s": round(len(docs) / add_seconds, 1),
+            "workers": args.workers,
+            "anchor_features_docs_per_s": round(features_rate, 1),
+            "ratio_to_anchor": round(len(docs) / add_seconds / features_rate, 3),
+        },
+        "size": {
+            "bytes_per_document": round(stats["bytes"] / stats["documents"], 1),
+            "file_bytes": stats["file_bytes"],
+            "table_bytes_per_document": {
+                k: round(v / stats["documents"], 1) for k, v in sorted(tables.items())
+            },
+        },
+        "near_duplicate_query_ms": {
+            "queries": len(latency),
+            "p50": round(percentile(latency, 50), 3),
+            "p99": round(percentile(latency, 99), 3),
+            "mean": round(statistics.fmean(latency), 3),
+        },
+        "near_duplicate_lookup_and_verify_ms": {
+            "what": "the index's own part: band lookup + fingerprint verification of the "
+            "candidates (no clean/shingle/MinHash of the query, no relate)",
+            "p50": round(percentile(index_only, 50), 3),
+            "p99": round(percentile(index_only, 99), 3),
+        },
+        "recall_of_known_duplicates": {
+            "all": round(sum(sum(v) for v in buckets.values()) / max(1, len(pairs)), 4),
+            "by_jaccard": {
+                k: {"pairs": len(v), "recall": round(sum(v) / len(v), 4)}
+                for k, v in sorted(buckets.items(), reverse=True)
+            },
+        },
+        "scaled": scaled,
+        "machine": {
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "cpus": os.cpu_count(),
+            "load_average_start_end": [load_start, round(os.getloadavg()[0], 2)],
+            "note": "shared with other jobs: p99 includes preemption; compare medians",
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""The persistent index: round trips, no doubles, settings checks, queries, remove/rebuild."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from samestory import Document, Index, MinHashConfig, StoreError
+from samestory.config import CleanConfig
+
+FLOOD = (
+    "Heavy rain flooded the lower town of Marlow on Tuesday, and the river rose two metres "
+    "above its usual level by the evening. The mayor opened the school gym to families who "
+    "had to leave their homes, and volunteers carried sandbags to the bridge until midnight. "
+    "Officials said the water should fall by Thursday if the forecast holds."
+)
+# the same report with its last word changed and a boilerplate line added
+FLOOD_COPY = FLOOD.replace("forecast holds.", "forecast stays.") + "\nShare this article"
+BUDGET = (
+    "The city council approved a budget of forty million for the coming year after a long "
+    "debate about bus fares. Members agreed to keep the libraries open on Sundays and to "
+    "repair the old market hall, while the opposition asked for lower parking fees."
+)
+FERRY = (
+    "A new ferry line between the two islands starts in May, the operator said on Friday. "
+    "Boats will leave every two hours in summer and three times a day in winter."
+)
+
+
+@pytest.fixture
+def index(tmp_path: Path):
+    with Index(tmp_path / "news.db") as ix:
+        yield ix
+
+
+def test_add_get_query(index: Index) -> None:
+    ids = index.add(
+        [Document(FLOOD, id="flood", title="Marlow floods"), Document(BUDGET), Document(FERRY)]
+    )
+    assert ids[0] == "flood" and len(index) == 3
+    assert index.get("flood").title == "Marlow floods"
+    matches = index.query(FLOOD_COPY)
+    assert [m.id for m in matches] == ["flood"]
+    assert matches[0].verdict == "duplicate"
+    assert 0.8 <= matches[0].scores["jaccard"] < 1.0
+    assert matches[0].to_dict()["title"] == "Marlow floods"
+    assert index.query("A completely different text about a chess match in the park.") == []
+    assert index.query("") == []
+
+
+def test_readding_does_not_double(index: Index) -> None:
+    docs = [Document(FLOOD, id="a"), Document(BUDGET, source="Herald", url="https://h.example/1")]
+    assert index.add(docs) == ["a", docs[1].id]
+    assert index.add(docs) == ["a", docs[1].id]
+    # same id, other text; same source+url, other id; same clean text, other id
+    again = [
+        Document(FERRY, id="a"),
+        Document(FERRY + " More.", id="b", source="Herald", url="https://h.example/1"),
+        Document("  " + FLOOD.replace(" the ", "  the ") + "\nShare this article", id="c"),
+        Document(FERRY, id="c2"),
+        Document(FERRY, id="c3"),  # identical text inside one batch
+    ]
+    assert index.add(again) == ["a", docs[1].id, "a", "c2", "c2"]
+    assert len(index) == 3
+    assert index.get("a").text == FLOOD and index.get("b") is None
+
+
+def test_settings_mismatch_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    with Index(path, config=MinHashConfig(ngram=3, num_perm=64)) as ix:
+        ix.add([Document(FLOOD)])
+    with pytest.raises(StoreError, match=r"ngram=3 \(you asked for 5\)"):
+        Index(path, config=MinHashConfig())
+    with pytest.raises(StoreError, match="join_hyphens"):
+        Index(path, clean_config=CleanConfig(join_hyphens=False))
+    with Index(path) as ix:  # no settings given: the file's own
+        assert ix.config.ngram == 3 and ix.config.num_perm == 64
+        assert [m.verdict for m in ix.query(FLOOD_COPY)] == ["duplicate"]
+
+
+def test_unusable_files_are_refused(tmp_path: Path) -> None:
+    text = tmp_path / "notes.db"
+    text.write_text("not a database at all, just some words\n" * 50)
+    with pytest.raises(StoreError, match="not a samestory index"):
+        Index(text)
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE people (name TEXT)")
+    with pytest.raises(StoreError, match="not a samestory index"):
+        Index(other)
+    with pytest.raises(StoreError, match="no index here"):
+        Index(tmp_path / "missing.db", create=False)
+    newer = tmp_path / "newer.db"
+    Index(newer).close()
+    with sqlite3.connect(newer) as db:
+        db.execute("INSERT INTO migrations VALUES (99, 'from the future')")
+    with pytest.raises(StoreError, match="newer"):
+        Index(newer)
+
+
+def test_remove_and_rebuild(index: Index) -> None:
+    index.add([Document(FLOOD, id="flood"), Document(BUDGET, id="budget")])
+    bands = index._db.execute("SELECT key, n FROM bands ORDER BY key, n").fetchall()
+    index._db.execute("DELETE FROM bands")
+    assert index.query(FLOOD_COPY) == []
+    assert index.rebuild() == 2
+    assert index._db.execute("SELECT key, n FROM bands ORDER BY key, n").fetchall() == bands
+    assert [m.id for m in index.query(FLOOD_COPY)] == ["flood"]
+    assert index.remove("flood") and not index.remove("flood")
+    assert index.get("flood") is None and index.query(FLOOD_COPY) == []
+    assert index.stats()["documents"] == 1
+
+
+def test_export_reimports(index: Index, tmp_path: Path) -> None:
+    docs = [Document(FLOOD, id="f", title="T", meta={"k": [1, 2]}), Document(BUDGET, lang="en")]
+    index.add(docs)
+    out = io.StringIO()
+    assert index.export(out) == 2
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [Document(**r) for r in rows] == docs
+    with Index(tmp_path / "copy.db") as copy:
+        copy.add(Document(**r) for r in rows)
+        assert list(copy.documents()) == docs
+
+
+def test_stats(index: Index) -> None:
+    index.add([Document(FLOOD), Document(BUDGET)])
+    stats = index.stats()
+    assert stats["documents"] == 2 and stats["schema_version"] == 1
+    assert stats["band_rows"] == 2 * stats["settings"]["bands"]
+    assert stats["bytes"] > 0 and stats["settings"]["minhash"]["ngram"] == 5
+
+
+def test_workers_give_the_same_store(tmp_path: Path) -> None:
+    docs = [Document(f"{FLOOD} Report number {i}.", id=str(i)) for i in range(30)]
+    with Index(tmp_path / "one.db") as a, Index(tmp_path / "two.db") as b:
+        assert a.add(docs, batch_size=7) == b.add(docs, batch_size=7, workers=2)
+        rows = "SELECT id, url_key, text_key, record, shingles FROM docs ORDER BY n"
+        assert a._db.execute(rows).fetchall() == b._db.execute(rows).fetchall()
+        bands = "SELECT key, n FROM bands ORDER BY key, n"
+        assert a._db.execute(bands).fetchall() == b._db.execute(bands).fetchall()
+
+
+_text = st.text(st.characters(codec="utf-8"), max_size=200)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+_documents = st.builds(
+    Document,
+    text=st.text(max_size=400),
+    id=st.text(min_size=1, max_size=30),
+    title=_text,
+    source=_text,
+    url=_text,
+    published=_text,
+    lang=st.sampled_from(["", "en", "de", "fr"]),
+    meta=st.dictionaries(st.text(max_size=8), _json, max_size=4),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=_documents)
+def test_round_trip(doc: Document) -> None:
+    with tempfile.TemporaryDirectory() as tmp, Index(Path(tmp) / "r.db") as index:
+        assert index.add([doc]) == [doc.id]
+        assert index.get(doc.id) == doc
+        assert list(index.documents()) == [doc]
+        assert index.add([doc]) == [doc.id] and len(index) == 1
+
+
+def test_lone_surrogates_round_trip(index: Index) -> None:
+    doc = Document("Broken \ud800 text from a bad decoder.", id="odd\udc80id", title="x\ud83d")
+    assert index.add([doc]) == [doc.id]
+    assert index.get(doc.id) == doc
+    out = io.StringIO()
+    index.export(out)
+    assert Document(**json.loads(out.getvalue())) == doc
+    out.getvalue().encode("utf-8")  # writable to any UTF-8 stream
+
+
+def test_fingerprint_overlap_agrees_with_exact_shingle_sets() -> None:
+    from samestory.clean import clean
+    from samestory.indexing import Featurizer, overlap, pack_fingerprint, unpack_fingerprint
+    from samestory.shingle import jaccard, shingle_hashes
+
+    featurize = Featurizer(MinHashConfig(), CleanConfig(), 14, 9)
+    texts = [FLOOD, FLOOD_COPY, BUDGET, FLOOD + " " + BUDGET, FERRY]
+    feats = featurize([(t, "") for t in texts])
+    for i, a in enumerate(texts):
+        for j, b in enumerate(texts):
+            sa, sb = shingle_hashes(clean(a).text), shingle_hashes(clean(b).text)
+            inter = len(set(sa.tolist()) & set(sb.tolist()))
+            expected = (jaccard(sa, sb), inter / len(sa), inter / len(sb))
+            assert overlap(feats[i].shingles, feats[j].shingles) == pytest.approx(expected), (i, j)
+    values = unpack_fingerprint(feats[0].shingles)
+    assert list(values) == sorted(set(values.tolist())) and values.max() < 2**24
+    assert pack_fingerprint(values) == feats[0].shingles
+    assert all(-(2**31) <= k < 2**31 for k in feats[0].bands) and len(feats[0].bands) == 14
+
+
+def test_bad_options_are_refused(index: Index) -> None:
+    from samestory import SettingsError
+
+    with pytest.raises(SettingsError, match="top must be"):
+        index.query(FLOOD, top=0)
+    with pytest.raises(SettingsError, match="batch_size must be"):
+        index.add([FLOOD], batch_size=0)
+    assert index.add([FLOOD]) == [Document(FLOOD).id]  # a plain string is a text
+
+
+def test_migrations_upgrade_an_older_file(tmp_path: Path, monkeypatch) -> None:
+    from samestory import schema
+
+    path = tmp_path / "old.db"
+    with Index(path) as ix:
+        ix.add([Document(FLOOD, id="flood")])
+    step = (2, "embeddings", "CREATE TABLE embeddings (n INTEGER PRIMARY KEY, vector BLOB)")
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, step])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    with Index(path) as ix:
+        assert ix.stats()["schema_version"] == 2
+        assert ix._db.execute("SELECT count(*) FROM embeddings").fetchone() == (0,)
+        assert ix.get("flood").text == FLOOD
+    with Index(path) as ix:  # applied once
+        versions = ix._db.execute("SELECT version FROM migrations ORDER BY version").fetchall()
+        assert versions == [(1,), (2,)]
+
+
+def test_other_storage_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "f.db"
+    Index(path).close()
+    with sqlite3.connect(path) as db:
+        (raw,) = db.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
+        values = json.loads(raw) | {"format": "shingles-u32-v0"}
+        db.execute("UPDATE meta SET value = ? WHERE key = 'settings'", (json.dumps(values),))
+    with pytest.raises(StoreError, match="stored in format 'shingles-u32-v0'"):
+        Index(path)
