@@ -15,7 +15,7 @@ $(VENV)/.core: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e ".[test,parquet,warc,lang,embed,web]"
+	$(PIP) install -q -e ".[test,parquet,warc,lang,embed,web,spark]"
 	touch $@
 
 demo: $(VENV)/.core

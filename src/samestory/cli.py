@@ -115,6 +115,10 @@ def _add_dedup(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--title-field", default="title", help="record field with the title")
     p.add_argument("--chunk-size", type=int, default=10_000, help="records per chunk (10000)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or skip messages")
+    p.add_argument("--engine", choices=("local", "spark"), default="local", help="(local)")
+    p.add_argument(
+        "--master", default=None, help="Spark master with --engine spark (local[*], yarn, ...)"
+    )
     p.set_defaults(func=_run_dedup)
 
 
@@ -146,6 +150,8 @@ def _run_dedup(args: argparse.Namespace) -> int:
         chunk_size=args.chunk_size,
         progress=not args.quiet,
         on_skip=(lambda s: None) if args.quiet else None,
+        engine=args.engine,
+        master=args.master,
     )
     if not args.quiet:
         c = result.summary["counts"]

@@ -71,6 +71,8 @@ def dedup(
     clean: CleanConfig | None = None,
     progress: bool = False,
     on_skip: Callable[[Skipped], None] | None = None,
+    engine: str = "local",
+    master: str | None = None,
 ) -> DedupResult:
     """Find near-duplicate documents, keep one per cluster, and write the results to ``out``.
 
@@ -92,6 +94,9 @@ def dedup(
         clean: the clean stage's settings.
         progress: show a progress bar on stderr.
         on_skip: called for every skipped record (default: a message on stderr).
+        engine: "local" (processes on this machine) or "spark" (the same answers on Spark).
+        master: the Spark master for ``engine="spark"`` (default: the active session's, else
+            ``local[*]``); ignored by the local engine.
 
     Example:
         >>> from samestory import Document, dedup
@@ -118,6 +123,24 @@ def dedup(
         exact_only=exact_only,
     )
     fields = fields or Fields()
+    if engine not in ("local", "spark"):
+        raise SettingsError(f"engine must be 'local' or 'spark', got {engine!r}")
+    if engine == "spark":
+        from samestory.engines.spark import run_spark
+
+        if fmt == "parquet":
+            _pyarrow()
+        target = out if out is not None else tempfile.mkdtemp(prefix="samestory-")
+        report = on_skip or _stderr_skips()
+        return run_spark(  # type: ignore[no-any-return]
+            source,
+            out=str(target),
+            config=config,
+            fields=fields,
+            fmt=fmt,
+            master=master,
+            on_skip=report,
+        )
     jobs = jobs or os.cpu_count() or 1
     if isinstance(source, (str, os.PathLike)):
         source = [source]
