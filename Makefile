@@ -15,7 +15,7 @@ $(VENV)/.core: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e ".[test,parquet,warc,lang]"
+	$(PIP) install -q -e ".[test,parquet,warc,lang,nlp,ann]"
 	touch $@
 
 demo: $(VENV)/.core

@@ -1,0 +1,138 @@
+"""Story clusters of a collection: embed, extract names, cluster (see :mod:`story_cluster`), label.
+
+:func:`find_stories` is the whole pipeline over a list of documents; :func:`write_stories`
+writes ``stories.jsonl``, one story a line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from samestory.document import Document, text_id
+from samestory.story_cluster import StoryConfig, StoryItem, cluster
+
+__all__ = ["Story", "find_stories", "published_date", "write_stories"]
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One story: the documents that report one event.
+
+    Attributes:
+        id: stable id (a hash of the earliest member's id), so a story keeps its id as it grows.
+        members: document ids, earliest first.
+        label: the names most members mention (or the earliest title when none).
+        first, last: earliest and latest publication date (ISO), "" when unknown.
+        sources: the distinct outlets, in order of first report.
+    """
+
+    id: str
+    members: tuple[str, ...]
+    label: str
+    first: str = ""
+    last: str = ""
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (one line of ``stories.jsonl``)."""
+        return {
+            "id": self.id,
+            "members": list(self.members),
+            "size": len(self.members),
+            "label": self.label,
+            "first": self.first,
+            "last": self.last,
+            "sources": list(self.sources),
+        }
+
+
+def published_date(value: str) -> date | None:
+    """The calendar date of an ISO timestamp, or None when absent or unreadable.
+
+    Example:
+        >>> published_date("2013-11-27T10:00:00Z")
+        datetime.date(2013, 11, 27)
+    """
+    try:
+        return date.fromisoformat(value.strip()[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def find_stories(
+    documents: Sequence[Document],
+    *,
+    config: StoryConfig | None = None,
+    model: str = "minilm",
+    lead_words: int = 200,
+    use_entities: bool | None = None,
+) -> list[Story]:
+    """Story clusters of a collection: embed, extract names, cluster, label.
+
+    Args:
+        documents: the articles.
+        config: clustering settings.
+        model: embedding model (``"minilm"`` English, ``"use"`` multilingual).
+        lead_words: words of title + text that are embedded and searched for names.
+        use_entities: use named entities (None: when the ``nlp`` extra is installed).
+
+    Raises:
+        MissingDependency: the ``embed`` extra (or ``nlp``, when asked for) is missing.
+    """
+    from samestory import embed, entities
+
+    if not documents:
+        return []
+    leads = [embed.lead(d.text, title=d.title, max_words=lead_words) for d in documents]
+    vectors = embed.Embedder(model=model, max_words=lead_words).embed(leads)
+    if use_entities is None:
+        use_entities = entities.available()
+    names = (
+        entities.extract_many(leads, published=[d.published for d in documents])
+        if use_entities
+        else [entities.Entities() for _ in documents]
+    )
+    items = [
+        StoryItem(
+            d.id,
+            vectors[i],
+            keys=names[i].keys(),
+            years=frozenset(x[:4] for x in names[i].dates),
+            published=published_date(d.published),
+        )
+        for i, d in enumerate(documents)
+    ]
+    out = []
+    for group in cluster(items, config=config):
+        group = sorted(group, key=lambda i: (items[i].published or date.min, i))
+        dates = sorted(str(items[i].published) for i in group if items[i].published)
+        label = ", ".join(entities.top_names([names[i] for i in group], n=3))
+        first = documents[group[0]]
+        out.append(
+            Story(
+                id="s" + text_id(first.id)[:12],
+                members=tuple(documents[i].id for i in group),
+                label=label or first.title or " ".join(first.text.split()[:8]),
+                first=dates[0] if dates else "",
+                last=dates[-1] if dates else "",
+                sources=tuple(
+                    dict.fromkeys(documents[i].source for i in group if documents[i].source)
+                ),
+            )
+        )
+    return out
+
+
+def write_stories(stories: Sequence[Story], out_dir: str | Path) -> Path:
+    """Write ``stories.jsonl`` (one story a line) into ``out_dir``; returns its path."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "stories.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for story in stories:
+            fh.write(json.dumps(story.to_dict(), ensure_ascii=False) + "\n")
+    return path
