@@ -31,6 +31,7 @@ test: lint
 bench: $(VENV)/.test
 	$(PIP) install -q -e ".[bench]"
 	$(PY) bench/dedup.py
+	$(PY) bench/compare.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -1,8 +1,9 @@
 """samestory: find the news articles that tell the same story, and show how they relate."""
 
 from samestory.clean import Cleaned, CleaningAction, Dateline, clean, repeated_lines
+from samestory.compare import Comparer, compare
 from samestory.config import CleanConfig, MinHashConfig
-from samestory.document import Document
+from samestory.document import Comparison, Document, Origin, Passage, Scores, Span
 from samestory.errors import (
     InputError,
     MissingDependency,
@@ -17,15 +18,22 @@ __all__ = [
     "CleanConfig",
     "Cleaned",
     "CleaningAction",
+    "Comparer",
+    "Comparison",
     "Dateline",
     "Document",
     "InputError",
     "MinHashConfig",
     "MissingDependency",
+    "Origin",
+    "Passage",
     "SamestoryError",
+    "Scores",
     "SettingsError",
+    "Span",
     "StoreError",
     "__version__",
     "clean",
+    "compare",
     "repeated_lines",
 ]

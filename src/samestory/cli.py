@@ -5,15 +5,80 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from samestory.errors import InputError, SamestoryError, SettingsError
+
+if TYPE_CHECKING:
+    from samestory.document import Comparison
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _add_compare(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("compare", help="compare two articles")
-    p.set_defaults(func=_not_yet)
+    p = sub.add_parser(
+        "compare",
+        help="compare two articles",
+        description="Compare two articles: verdict, scores, shared passages, unique text, "
+        "origin. A and B are plain-text files ('-' for stdin; a short first line without "
+        "final punctuation is read as the title).",
+    )
+    p.add_argument("a", nargs="?", help="first article file, or - for stdin")
+    p.add_argument("b", nargs="?", help="second article file, or - for stdin")
+    p.add_argument("--text-a", help="first article as a string (instead of A)")
+    p.add_argument("--text-b", help="second article as a string (instead of B)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    p.add_argument("--quiet", action="store_true", help="print nothing but --json output")
+    p.set_defaults(func=_compare)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import json
+
+    from samestory.articles import read_article, text_document
+    from samestory.compare import compare
+
+    if args.a == "-" and args.b == "-":
+        raise SettingsError("only one of A and B can be read from stdin")
+    files = [x for x in (args.a, args.b) if x is not None]
+    docs = []
+    for side, text in (("A", args.text_a), ("B", args.text_b)):
+        if text is not None:
+            docs.append(text_document(text, name=f"--text-{side.lower()}"))
+        elif files:
+            docs.append(read_article(files.pop(0)))
+        else:
+            raise SettingsError(
+                f"article {side} is missing: give a file, - or --text-{side.lower()}"
+            )
+    if files:
+        raise SettingsError(f"too many articles: {', '.join(files)} left over")
+    result = compare(docs[0], docs[1])
+    _write_outputs(result, args.html, as_json=args.json, quiet=args.quiet)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _write_outputs(
+    result: Comparison, html_path: str | None, *, as_json: bool, quiet: bool
+) -> None:
+    from pathlib import Path
+
+    from samestory.report import comparison_html, print_report
+
+    if html_path:
+        try:
+            Path(html_path).write_text(comparison_html(result), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the HTML report ({exc.strerror})", path=html_path
+            ) from exc
+    if not as_json and not quiet:
+        print_report(result)
+        if html_path:
+            print(f"HTML report: {html_path}")
 
 
 def _add_dedup(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -72,7 +137,30 @@ def _run_stories(args: argparse.Namespace) -> int:
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("demo", help="run on the built-in sample collection")
-    p.set_defaults(func=_not_yet)
+    p.add_argument("--out", default="demo-out", help="folder for the HTML report (demo-out)")
+    p.set_defaults(func=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from samestory.compare import compare
+    from samestory.samples import DEMO_PAIR, load
+
+    docs = {d.id: d for d in load()}
+    result = compare(docs[DEMO_PAIR[0]], docs[DEMO_PAIR[1]])
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the folder ({exc.strerror})", path=str(out)) from exc
+    page = out / "compare.html"
+    _write_outputs(result, str(page), as_json=False, quiet=True)
+    from samestory.report import print_report
+
+    print_report(result)
+    print(f"HTML report: {page.resolve()}")
+    return 0
 
 
 def _not_yet(args: argparse.Namespace) -> int:

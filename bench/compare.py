@@ -1,0 +1,102 @@
+"""Bench: compare two ~1,000-word articles on one core (target: median < 50 ms, no embeddings).
+
+Article a is several sample articles run together, b their copies and rewrites, so both
+verbatim alignment and paraphrase pairing do real work. Reports the median of repeated runs,
+the stages separately, and an anchor in the same run (rapidfuzz Indel opcodes over the same
+words, the usual way to align two word sequences). Writes bench/results/compare.json.
+
+    python bench/compare.py [--repeat 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+from samestory import compare
+from samestory.align import align, split_sentences, tokenize
+from samestory.clean import clean
+from samestory.samples import load
+
+A_IDS = ["fish-wire", "flood-wire", "museum-original", "fish-independent-1", "comet-science"]
+A_IDS += ["football-final"]
+B_IDS = ["fish-rewrite", "flood-syndicated", "museum-rewrite", "fish-reedited", "library-opening"]
+B_IDS += ["flood-independent", "central-bank-rates"]
+
+
+def _articles() -> tuple[str, str]:
+    docs = {d.id: d.text for d in load()}
+    a = "\n\n".join(docs[i] for i in A_IDS)
+    b = "\n\n".join(docs[i] for i in B_IDS)
+    return a, b
+
+
+def _median_ms(fn, repeat: int) -> tuple[float, float]:
+    """(median, min) wall time in ms; the min shows the cost without other load."""
+    fn()  # warm up (imports, word list, caches)
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    a, b = _articles()
+    ca, cb = clean(a), clean(b)
+    words = (len(tokenize(ca.text).words), len(tokenize(cb.text).words))
+    result = compare(a, b)
+
+    from rapidfuzz.distance import Indel
+
+    wa, wb = tokenize(ca.text).words, tokenize(cb.text).words
+    timings = {
+        "compare": _median_ms(lambda: compare(a, b), args.repeat),
+        "clean (both)": _median_ms(lambda: (clean(a), clean(b)), args.repeat),
+        "align": _median_ms(lambda: align(ca, cb), args.repeat),
+        "split_sentences (both)": _median_ms(
+            lambda: (split_sentences(ca.text), split_sentences(cb.text)), args.repeat
+        ),
+        "anchor: rapidfuzz Indel.opcodes on the words": _median_ms(
+            lambda: Indel.opcodes(wa, wb), args.repeat
+        ),
+    }
+    out = {
+        "bench": "compare two articles, one core",
+        "words": {"a": words[0], "b": words[1]},
+        "repeat": args.repeat,
+        "median_ms": {k: round(v[0], 2) for k, v in timings.items()},
+        "min_ms": {k: round(v[1], 2) for k, v in timings.items()},
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "target_ms": 50,
+        "verdict": result.verdict,
+        "passages": {
+            "verbatim": sum(p.kind == "verbatim" for p in result.passages),
+            "paraphrase": sum(p.kind == "paraphrase" for p in result.passages),
+        },
+        "embeddings": False,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    for name, (med, low) in timings.items():
+        print(f"{name:46s} median {med:7.2f} ms  min {low:7.2f} ms  ({args.repeat} runs)")
+    print(f"words a={words[0]} b={words[1]}, verdict {result.verdict}")
+    path = Path(__file__).parent / "results" / "compare.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
