@@ -13,9 +13,10 @@ from datetime import date
 from pathlib import Path
 
 from samestory.document import Document, text_id
-from samestory.story_cluster import StoryConfig, StoryItem, cluster
+from samestory.entities import Entities
+from samestory.story_cluster import StoryConfig, StoryItem, cluster, term_weights
 
-__all__ = ["Story", "find_stories", "published_date", "write_stories"]
+__all__ = ["Story", "find_stories", "published_date", "story_items", "write_stories"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,48 @@ def published_date(value: str) -> date | None:
         return None
 
 
+def story_items(
+    documents: Sequence[Document],
+    *,
+    model: str = "minilm",
+    lead_words: int = 200,
+    use_entities: bool | None = None,
+) -> tuple[list[StoryItem], list[Entities]]:
+    """What clustering needs of each document, and the names found (for labels).
+
+    Title + lead (``lead_words`` words) is embedded and searched for names and dates; tf-idf
+    terms are weighted over this collection.
+
+    Raises:
+        MissingDependency: the ``embed`` extra (or ``nlp``, when asked for) is missing.
+    """
+    from samestory import embed, entities
+
+    leads = [embed.lead(d.text, title=d.title, max_words=lead_words) for d in documents]
+    vectors = embed.Embedder(model=model, max_words=lead_words).embed(leads)
+    if use_entities is None:
+        use_entities = entities.available()
+    names = (
+        entities.extract_many(leads, published=[d.published for d in documents])
+        if use_entities
+        else [entities.Entities() for _ in documents]
+    )
+    keys = [n.keys() for n in names]
+    terms = term_weights(leads, names=keys)
+    items = [
+        StoryItem(
+            d.id,
+            vectors[i],
+            keys=keys[i],
+            years=frozenset(x[:4] for x in names[i].dates),
+            published=published_date(d.published),
+            terms=terms[i],
+        )
+        for i, d in enumerate(documents)
+    ]
+    return items, names
+
+
 def find_stories(
     documents: Sequence[Document],
     *,
@@ -75,7 +118,7 @@ def find_stories(
 
     Args:
         documents: the articles.
-        config: clustering settings.
+        config: clustering settings (defaults tuned on ECB+ train+dev).
         model: embedding model (``"minilm"`` English, ``"use"`` multilingual).
         lead_words: words of title + text that are embedded and searched for names.
         use_entities: use named entities (None: when the ``nlp`` extra is installed).
@@ -83,35 +126,20 @@ def find_stories(
     Raises:
         MissingDependency: the ``embed`` extra (or ``nlp``, when asked for) is missing.
     """
-    from samestory import embed, entities
+    from samestory.entities import top_names
 
     if not documents:
         return []
-    leads = [embed.lead(d.text, title=d.title, max_words=lead_words) for d in documents]
-    vectors = embed.Embedder(model=model, max_words=lead_words).embed(leads)
-    if use_entities is None:
-        use_entities = entities.available()
-    names = (
-        entities.extract_many(leads, published=[d.published for d in documents])
-        if use_entities
-        else [entities.Entities() for _ in documents]
+    items, names = story_items(
+        documents, model=model, lead_words=lead_words, use_entities=use_entities
     )
-    items = [
-        StoryItem(
-            d.id,
-            vectors[i],
-            keys=names[i].keys(),
-            years=frozenset(x[:4] for x in names[i].dates),
-            published=published_date(d.published),
-        )
-        for i, d in enumerate(documents)
-    ]
     out = []
     for group in cluster(items, config=config):
         group = sorted(group, key=lambda i: (items[i].published or date.min, i))
         dates = sorted(str(items[i].published) for i in group if items[i].published)
-        label = ", ".join(entities.top_names([names[i] for i in group], n=3))
+        label = ", ".join(top_names([names[i] for i in group], n=3))
         first = documents[group[0]]
+        sources = (documents[i].source for i in group if documents[i].source)
         out.append(
             Story(
                 id="s" + text_id(first.id)[:12],
@@ -119,9 +147,7 @@ def find_stories(
                 label=label or first.title or " ".join(first.text.split()[:8]),
                 first=dates[0] if dates else "",
                 last=dates[-1] if dates else "",
-                sources=tuple(
-                    dict.fromkeys(documents[i].source for i in group if documents[i].source)
-                ),
+                sources=tuple(dict.fromkeys(sources)),
             )
         )
     return out
