@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean paraphrase-model
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(VENV)/.core: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e ".[test,parquet,warc,lang,nlp,ann]"
+	$(PIP) install -q -e ".[test,parquet,warc,lang,embed,nlp,ann]"
 	touch $@
 
 demo: $(VENV)/.core
@@ -32,6 +32,9 @@ bench: $(VENV)/.test
 	$(PIP) install -q -e ".[bench]"
 	$(PY) bench/dedup.py
 	$(PY) bench/compare.py
+
+paraphrase-model: $(VENV)/.test
+	$(PY) -m samestory.evaluate fit --data ../shared/data/mrpc
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -92,8 +92,36 @@ def _add_index(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from samestory.evaluate import DATASETS
+
     p = sub.add_parser("eval", help="evaluate on a public dataset")
-    p.set_defaults(func=_not_yet)
+    p.add_argument("dataset", choices=sorted(DATASETS), help="which dataset")
+    p.add_argument("--data", required=True, help="folder of the dataset (see its SOURCE.md)")
+    p.add_argument("--json", action="store_true", help="print one JSON object of metrics")
+    emb = p.add_mutually_exclusive_group()
+    emb.add_argument(
+        "--embeddings",
+        dest="embeddings",
+        action="store_true",
+        default=None,
+        help="use sentence embeddings (default: when the embed extra is installed)",
+    )
+    emb.add_argument("--no-embeddings", dest="embeddings", action="store_false")
+    p.set_defaults(func=_run_eval)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from samestory.evaluate import evaluate
+
+    metrics = evaluate(args.dataset, args.data, embeddings=args.embeddings)
+    if args.json:
+        print(json.dumps(metrics, sort_keys=True))
+    else:
+        for key, value in metrics.items():
+            print(f"{key:>10}  {value}")
+    return 0
 
 
 def _add_stories(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
