@@ -1,14 +1,17 @@
 """Story clustering: one event's reports merge, a similar but different event stays apart."""
 
+import importlib.util
 import json
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from samestory import embed, entities
 from samestory.document import Document
 from samestory.errors import SettingsError
-from samestory.stories import Story, published_date, write_stories
+from samestory.stories import Story, find_stories, published_date, write_stories
 from samestory.story_cluster import StoryConfig, StoryItem, cluster, pair_score, term_weights
 
 
@@ -76,8 +79,8 @@ def test_deterministic_and_order_of_input_only_renumbers():
     ]
 
 
+@pytest.mark.skipif(importlib.util.find_spec("usearch") is None, reason="ann extra absent")
 def test_ann_path_agrees_with_exact_search():
-    pytest.importorskip("usearch")
     rng = np.random.default_rng(7)
     centres = rng.normal(size=(30, 64))
     vectors = np.repeat(centres, 5, axis=0) + 0.15 * rng.normal(size=(150, 64))
@@ -131,3 +134,38 @@ def test_published_date_and_story_output(tmp_path):
     line = json.loads(path.read_text().splitlines()[0])
     assert line["members"] == ["d1", "d2"] and line["first"] == "2019-01-01"
     assert isinstance(Document("x").id, str)
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "stories.jsonl"
+
+
+def _fixture_documents() -> list[Document]:
+    rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
+    return [Document(**row) for row in rows]
+
+
+def _members(stories) -> list[list[str]]:
+    return sorted(sorted(s.members) for s in stories)
+
+
+@pytest.mark.parametrize("embeddings", [False, True])
+def test_two_ferry_disasters_stay_apart_one_ferry_disasters_reports_merge(embeddings):
+    if embeddings and not embed.available():
+        pytest.skip("the embed extra is not installed")
+    stories = find_stories(_fixture_documents(), embeddings=embeddings)
+    assert _members(stories) == [["a1", "a2", "a3"], ["b1", "b2"], ["c1"]]
+    ferry = next(s for s in stories if "a1" in s.members)
+    assert ferry.members[0] == "a1" and ferry.first == "2018-09-20" and ferry.last == "2018-09-22"
+    assert ferry.sources == ("harbourwire.example", "eastnews.example", "reuters.example")
+    if entities.available():
+        assert "Adela Mkwawa" in ferry.label or "Ukerewe" in ferry.label
+    again = find_stories(_fixture_documents(), embeddings=embeddings)
+    assert [s.to_dict() for s in again] == [s.to_dict() for s in stories]
+
+
+def test_story_ids_are_stable_as_a_story_grows():
+    docs = _fixture_documents()
+    small = find_stories([d for d in docs if d.id != "a3"], embeddings=False)
+    full = find_stories(docs, embeddings=False)
+    pick = lambda stories: next(s.id for s in stories if "a1" in s.members)  # noqa: E731
+    assert pick(small) == pick(full)

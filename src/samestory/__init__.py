@@ -11,6 +11,8 @@ from samestory.errors import (
     SettingsError,
     StoreError,
 )
+from samestory.stories import Story, find_stories
+from samestory.story_cluster import StoryConfig
 
 __version__ = "0.1.0"
 
@@ -32,8 +34,11 @@ __all__ = [
     "SettingsError",
     "Span",
     "StoreError",
+    "Story",
+    "StoryConfig",
     "__version__",
     "clean",
     "compare",
+    "find_stories",
     "repeated_lines",
 ]

@@ -26,10 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from samestory import embed
 from samestory.document import Document
-from samestory.errors import InputError
+from samestory.errors import InputError, SettingsError
 from samestory.stories import story_items
-from samestory.story_cluster import StoryConfig, StoryItem, cluster, pair_score
+from samestory.story_cluster import LEXICAL_CONFIG, StoryConfig, StoryItem, cluster, pair_score
 
 # the grid searched on ECB+ train+dev by tune_ecbplus (never on test topics)
 GRID = {
@@ -157,11 +158,15 @@ def read_ecbplus(data_dir: Path) -> list[dict]:
 
 
 def eval_ecbplus_items(
-    docs: Sequence[dict], items: Sequence[StoryItem], *, split: str = "test", config: StoryConfig
+    docs: Sequence[dict],
+    items: Sequence[StoryItem],
+    *,
+    split: str = "test",
+    config: StoryConfig | None = None,
 ) -> dict[str, float]:
     """Cluster the documents of one split and score them (event and topic level)."""
     pick = [i for i, d in enumerate(docs) if split == "all" or d["split"] in split.split("+")]
-    groups = cluster([items[i] for i in pick], config=config)
+    groups = cluster([items[i] for i in pick], config=config or StoryConfig())
     pred = labels_of(groups, len(pick))
     scores = cluster_scores([docs[i]["event_cluster"] for i in pick], pred)
     scores["topic_b3_f1"] = b_cubed([docs[i]["topic"] for i in pick], pred)[2]
@@ -226,13 +231,19 @@ def eval_googlenews_items(
     return scores
 
 
-def ecbplus_items(docs: Sequence[dict], *, model: str = "minilm") -> list[StoryItem]:
+def ecbplus_items(
+    docs: Sequence[dict], *, model: str = "minilm", embeddings: bool | None = None
+) -> list[StoryItem]:
     """Story items of ECB+ documents; tf-idf weighted within each split (train, dev, test)."""
     items: list[StoryItem | None] = [None] * len(docs)
     for split in ("train", "dev", "test"):
         pick = [i for i, d in enumerate(docs) if d["split"] == split]
+        if not pick:
+            continue
         made, _ = story_items(
-            [Document(docs[i]["text"], id=docs[i]["doc_id"]) for i in pick], model=model
+            [Document(docs[i]["text"], id=docs[i]["doc_id"]) for i in pick],
+            model=model,
+            embeddings=embeddings,
         )
         for i, item in zip(pick, made, strict=True):
             items[i] = item
@@ -251,34 +262,46 @@ def tune_ecbplus(docs: Sequence[dict], items: Sequence[StoryItem]) -> tuple[Stor
         mean = float(np.mean(f1))
         if best is None or mean > best[0]:
             best = (mean, config)
-    assert best is not None
+    if best is None:
+        raise SettingsError("GRID is empty")
     return best[1], best[0]
 
 
-def eval_ecbplus(data_dir: str | Path, *, config: StoryConfig | None = None) -> dict[str, float]:
+def eval_ecbplus(
+    data_dir: str | Path, *, embeddings: bool | None = None, config: StoryConfig | None = None
+) -> dict[str, float]:
     """ECB+ test topics 36-45: event-level B-cubed, ARI, NMI with the default settings."""
-    docs = read_ecbplus(Path(data_dir))
-    items = ecbplus_items(docs)
-    return eval_ecbplus_items(docs, items, split="test", config=config or StoryConfig())
+    docs = [d for d in read_ecbplus(Path(data_dir)) if d["split"] == "test"]
+    embeddings = embed.available() if embeddings is None else embeddings
+    items = ecbplus_items(docs, embeddings=embeddings)
+    config = config or (StoryConfig() if embeddings else LEXICAL_CONFIG)
+    return eval_ecbplus_items(docs, items, split="test", config=config)
 
 
-def eval_semeval(data_dir: str | Path, *, model: str = "use") -> dict[str, float]:
+def eval_semeval(
+    data_dir: str | Path, *, embeddings: bool | None = None, model: str = "use"
+) -> dict[str, float]:
     """SemEval-2022 Task 8 sample: Pearson r of :func:`pair_score` against -Overall."""
     rows = read_semeval(Path(data_dir))
     texts = [r["text1"] for r in rows] + [r["text2"] for r in rows]
-    items, _ = story_items([Document(t, id=str(i)) for i, t in enumerate(texts)], model=model)
+    documents = [Document(t, id=str(i)) for i, t in enumerate(texts)]
+    items, _ = story_items(documents, model=model, embeddings=embeddings)
     n = len(rows)
     scores = [pair_score(items[i], items[n + i]) for i in range(n)]
     return eval_semeval_scores(rows, scores)
 
 
-def eval_googlenews(data_dir: str | Path, *, config: StoryConfig | None = None) -> dict[str, float]:
+def eval_googlenews(
+    data_dir: str | Path, *, embeddings: bool | None = None, config: StoryConfig | None = None
+) -> dict[str, float]:
     """Google News T152: cluster the 11,109 titles (K unknown); NMI, ARI, stories found."""
     texts, labels = read_googlenews(Path(data_dir))
     documents = [Document(t, id=str(i)) for i, t in enumerate(texts)]
     # lower-cased, lemmatised titles: a named-entity model finds nothing to use
-    items, _ = story_items(documents, use_entities=False)
-    return eval_googlenews_items(labels, items, config=config or StoryConfig())
+    embeddings = embed.available() if embeddings is None else embeddings
+    items, _ = story_items(documents, use_entities=False, embeddings=embeddings)
+    config = config or (StoryConfig() if embeddings else LEXICAL_CONFIG)
+    return eval_googlenews_items(labels, items, config=config)
 
 
 EVALUATORS = {"ecbplus": eval_ecbplus, "semeval": eval_semeval, "googlenews": eval_googlenews}

@@ -14,7 +14,14 @@ from pathlib import Path
 
 from samestory.document import Document, text_id
 from samestory.entities import Entities
-from samestory.story_cluster import StoryConfig, StoryItem, cluster, term_weights
+from samestory.story_cluster import (
+    LEXICAL_CONFIG,
+    StoryConfig,
+    StoryItem,
+    cluster,
+    hashed_vectors,
+    term_weights,
+)
 
 __all__ = ["Story", "find_stories", "published_date", "story_items", "write_stories"]
 
@@ -70,11 +77,14 @@ def story_items(
     model: str = "minilm",
     lead_words: int = 200,
     use_entities: bool | None = None,
+    embeddings: bool | None = None,
 ) -> tuple[list[StoryItem], list[Entities]]:
     """What clustering needs of each document, and the names found (for labels).
 
     Title + lead (``lead_words`` words) is embedded and searched for names and dates; tf-idf
-    terms are weighted over this collection.
+    terms of the whole text are weighted over this collection. Without embeddings
+    (``embeddings=False``, or the ``embed`` extra absent) the vectors are hashed tf-idf
+    terms: same words, not same meaning (cluster them with :data:`LEXICAL_CONFIG`).
 
     Raises:
         MissingDependency: the ``embed`` extra (or ``nlp``, when asked for) is missing.
@@ -82,7 +92,6 @@ def story_items(
     from samestory import embed, entities
 
     leads = [embed.lead(d.text, title=d.title, max_words=lead_words) for d in documents]
-    vectors = embed.Embedder(model=model, max_words=lead_words).embed(leads)
     if use_entities is None:
         use_entities = entities.available()
     names = (
@@ -91,7 +100,14 @@ def story_items(
         else [entities.Entities() for _ in documents]
     )
     keys = [n.keys() for n in names]
-    terms = term_weights(leads, names=keys)
+    # words are cheap to count: weigh the whole text (names come from the lead only, for speed)
+    terms = term_weights([f"{d.title}\n{d.text}" for d in documents], names=keys)
+    if embeddings is None:
+        embeddings = embed.available(model)
+    if embeddings:
+        vectors = embed.Embedder(model=model, max_words=lead_words).embed(leads)
+    else:
+        vectors = hashed_vectors(terms)
     items = [
         StoryItem(
             d.id,
@@ -113,25 +129,37 @@ def find_stories(
     model: str = "minilm",
     lead_words: int = 200,
     use_entities: bool | None = None,
+    embeddings: bool | None = None,
 ) -> list[Story]:
     """Story clusters of a collection: embed, extract names, cluster, label.
 
     Args:
         documents: the articles.
-        config: clustering settings (defaults tuned on ECB+ train+dev).
+        config: clustering settings (default: tuned on ECB+ train+dev, with embeddings
+            ``StoryConfig()``, without ``LEXICAL_CONFIG``).
         model: embedding model (``"minilm"`` English, ``"use"`` multilingual).
         lead_words: words of title + text that are embedded and searched for names.
         use_entities: use named entities (None: when the ``nlp`` extra is installed).
+        embeddings: use the embedding model (None: when the ``embed`` extra is installed).
 
     Raises:
-        MissingDependency: the ``embed`` extra (or ``nlp``, when asked for) is missing.
+        MissingDependency: the ``embed`` or ``nlp`` extra was asked for and is missing.
     """
+    from samestory import embed
     from samestory.entities import top_names
 
     if not documents:
         return []
+    if embeddings is None:
+        embeddings = embed.available(model)
+    if config is None:
+        config = StoryConfig() if embeddings else LEXICAL_CONFIG
     items, names = story_items(
-        documents, model=model, lead_words=lead_words, use_entities=use_entities
+        documents,
+        model=model,
+        lead_words=lead_words,
+        use_entities=use_entities,
+        embeddings=embeddings,
     )
     out = []
     for group in cluster(items, config=config):

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import importlib.util
 import json
 import math
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -75,6 +77,11 @@ class StoryConfig:
     def fingerprint(self) -> str:
         payload = json.dumps({"type": "StoryConfig", **asdict(self)}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+# without embeddings (vectors = hashed tf-idf): the same grid on ECB+ train+dev, thresholds
+# only (the semantic term is then a second lexical cosine, so the scale is lower)
+LEXICAL_CONFIG = StoryConfig(link_threshold=1.0, merge_threshold=0.6)
 
 
 @dataclass(slots=True)
@@ -148,6 +155,10 @@ class _Neighbours:
 
 
 def _usearch(dim: int) -> object:
+    # onnxruntime 1.32 segfaults on import once usearch 2.26's numkong is loaded; the other
+    # order works, so load it first when it is installed (embeddings may come later)
+    if importlib.util.find_spec("onnxruntime") is not None:
+        import onnxruntime  # noqa: F401
     try:
         from usearch.index import Index
     except ImportError:
@@ -355,6 +366,25 @@ def term_weights(
         norm = math.sqrt(sum(w[t] ** 2 for t in top)) or 1.0
         out.append({t: w[t] / norm for t in top if w[t] > 0})
     return out
+
+
+def hashed_vectors(terms: Sequence[dict[str, float]], *, dim: int = 256) -> np.ndarray:
+    """Unit vectors from tf-idf terms by signed feature hashing: the no-model fallback.
+
+    Used when the ``embed`` extra is absent; it finds candidates by shared words, not meaning.
+
+    Example:
+        >>> v = hashed_vectors([{"lima": 1.0}, {"lima": 1.0}, {"oslo": 1.0}])
+        >>> round(float(v[0] @ v[1]), 3), round(float(v[0] @ v[2]), 3)
+        (1.0, 0.0)
+    """
+    out = np.zeros((len(terms), dim), dtype=np.float32)
+    for i, row in enumerate(terms):
+        for term, weight in row.items():
+            h = zlib.crc32(term.encode("utf-8"))
+            out[i, h % dim] += weight if (h >> 16) & 1 else -weight
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.clip(norms, 1e-12, None)
 
 
 def _merge(stories: list[_Story], config: StoryConfig) -> list[list[int]]:
