@@ -5,7 +5,7 @@ Two parts, timed separately because they scale differently:
 - clustering (``samestory.story_cluster.cluster``) on synthetic documents: 384-d unit vectors
   around story centres (5-30 reports each, a publication date spread over ``--days``), names
   and tf-idf terms drawn per story; run at ``--sizes`` (default 10k, 30k, 100k). Exact numpy
-  neighbour search below ``exact_below`` (20k) and usearch above, as in production. Quality
+  neighbour search below ``exact_below`` (5k) and usearch above, as in production. Quality
   against the planted stories (B-cubed F1) is printed so a fast-but-wrong run shows.
 - features on real news text (ECB+ documents from ../shared/data, read at run time): MiniLM
   int8 embeddings of title + lead, spaCy NER + dateparser on the same lead, per document.
@@ -108,7 +108,7 @@ def bench_features(lead_words: int, *, docs: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 30000, 100000])
-    parser.add_argument("--days", type=int, default=60, help="publication dates spread")
+    parser.add_argument("--days", type=int, default=365, help="publication dates spread")
     parser.add_argument("--lead-words", type=int, nargs="+", default=[200, 60])
     parser.add_argument("--feature-docs", type=int, default=200)
     args = parser.parse_args()

@@ -64,7 +64,7 @@ class StoryConfig:
     lexical_weight: float = 5.0
     window_days: float = 7.0
     neighbours: int = 20
-    exact_below: int = 20000
+    exact_below: int = 5000
 
     def __post_init__(self) -> None:
         if self.neighbours < 1:
@@ -117,7 +117,12 @@ class _Story:
 
 
 class _Neighbours:
-    """Nearest earlier vectors: exact numpy below ``exact_below`` rows, usearch HNSW above."""
+    """Nearest earlier vectors among rows ``lo:size`` (the open time window).
+
+    Exact (numpy) while the window holds fewer than ``exact_below`` rows; once it holds more,
+    a usearch HNSW index is built from all rows and kept up to date (its hits outside the
+    window are dropped by the caller's time check).
+    """
 
     def __init__(self, dim: int, *, exact_below: int) -> None:
         self.dim = dim
@@ -133,25 +138,27 @@ class _Neighbours:
         self.size += 1
         if self._ann is not None:
             self._ann.add(self.size - 1, vector)  # type: ignore[attr-defined]
-        elif self.size >= self.exact_below:
+
+    def search(self, vector: np.ndarray, k: int, *, lo: int = 0) -> list[int]:
+        active = self.size - lo
+        if active <= 0:
+            return []
+        if self._ann is None and active >= self.exact_below:
             self._ann = _usearch(self.dim)
             self._ann.add(  # type: ignore[attr-defined]
                 np.arange(self.size, dtype=np.uint64), self._rows[: self.size], threads=1
             )
-
-    def search(self, vector: np.ndarray, k: int) -> list[int]:
-        if self.size == 0:
-            return []
-        if self._ann is not None:
+        if self._ann is not None and active >= self.exact_below:
             found = self._ann.search(vector, min(k, self.size), threads=1)  # type: ignore[attr-defined]
-            return [int(i) for i in found.keys]
-        sims = self._rows[: self.size] @ vector
-        if self.size <= k:
+            return [int(i) for i in found.keys if int(i) >= lo]
+        # einsum, not BLAS: a threaded matrix-vector product costs more to start than to run
+        sims = np.einsum("ij,j->i", self._rows[lo : self.size], vector)
+        if active <= k:
             order = np.argsort(-sims, kind="stable")
         else:
             top = np.argpartition(-sims, k)[:k]
             order = top[np.lexsort((top, -sims[top]))]
-        return [int(i) for i in order]
+        return [lo + int(i) for i in order]
 
 
 def _usearch(dim: int) -> object:
@@ -258,6 +265,9 @@ def cluster(items: Sequence[StoryItem], *, config: StoryConfig | None = None) ->
     order = sorted(range(len(items)), key=lambda i: (items[i].published or date.min, i))
     index = _Neighbours(dim, exact_below=config.exact_below)
     row_doc: list[int] = []
+    row_date: list[date | None] = []
+    lo = 0  # first row inside the time window of the current document
+    window = config.window_days
     story_of: dict[int, int] = {}
     stories: list[_Story] = []
     for i in order:
@@ -266,7 +276,11 @@ def cluster(items: Sequence[StoryItem], *, config: StoryConfig | None = None) ->
         if vec.shape != (dim,):
             raise SettingsError(f"document {item.id!r} has a vector of shape {vec.shape}")
         best, best_score = -1, config.link_threshold
-        candidates = sorted({story_of[row_doc[r]] for r in index.search(vec, config.neighbours)})
+        when = item.published
+        while lo < len(row_doc) and when is not None and _gap_days(when, row_date[lo]) > window:
+            lo += 1
+        near = index.search(vec, config.neighbours, lo=lo)
+        candidates = sorted({story_of[row_doc[r]] for r in near})
         for s in candidates:
             story = stories[s]
             if _gap_days(item.published, story.last) > config.window_days:
@@ -281,6 +295,7 @@ def cluster(items: Sequence[StoryItem], *, config: StoryConfig | None = None) ->
         story_of[i] = best
         index.add(vec)
         row_doc.append(i)
+        row_date.append(item.published)
     groups = _merge(stories, config)
     return sorted((sorted(g) for g in groups), key=lambda g: g[0])
 
