@@ -145,14 +145,19 @@ def _run_stories(args: argparse.Namespace) -> int:
 
     if bool(args.paths) == bool(args.db):
         raise SettingsError("give either PATH... or --db FILE")
+    try:  # the reading stages live in ingest (files) and store (index)
+        if args.db:
+            from samestory.store import Index
+        else:
+            from samestory.ingest import read_documents
+    except ImportError as exc:
+        raise SettingsError(
+            f"this build cannot read {'--db' if args.db else 'PATH'}: {exc}"
+        ) from None
     if args.db:
-        from samestory.store import Index
-
         with Index(args.db, create=False) as index:
             documents = list(index.documents())
     else:
-        from samestory.ingest import read_documents
-
         documents = list(read_documents(args.paths))
     stories = find_stories(
         documents, model=args.model, use_entities=False if args.no_entities else None
