@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -80,6 +81,7 @@ def main() -> None:
         "what": "embed ~400-word news documents (cut to the first 200 words), 2 threads",
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "models": {},
+        "load_average_1min_before": round(os.getloadavg()[0], 2),
     }
     for model in embed.MODELS:
         if embed.available(model):
@@ -87,6 +89,7 @@ def main() -> None:
             print(model, result["models"][model])
         else:
             print(model, "not installed; skipped")
+    result["load_average_1min_after"] = round(os.getloadavg()[0], 2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

@@ -7,6 +7,7 @@ Run: ``nice .venv/bin/python bench/similarity.py``; writes bench/results/similar
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import time
@@ -43,6 +44,7 @@ def main() -> None:
     doc_a, doc_b = " ".join(a), " ".join(b)
     paraphrase_matrix(a[:2], b[:2], embeddings=False)  # warm the IDF cache
     result = {
+        "load_average_1min_before": round(os.getloadavg()[0], 2),
         "what": "paraphrase_matrix on 50 x 50 sentences; document_similarity of two ~900-word docs",
         "paraphrase_matrix_50x50_lexical_ms": median_ms(
             lambda: paraphrase_matrix(a, b, embeddings=False)
@@ -62,6 +64,7 @@ def main() -> None:
         result["paraphrase_matrix_50x50_embedding_cached_ms"] = median_ms(
             lambda: paraphrase_matrix(a, b, embeddings=True)
         )
+    result["load_average_1min_after"] = round(os.getloadavg()[0], 2)
     out = Path(__file__).parent / "results" / "similarity.json"
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=1))

@@ -89,3 +89,10 @@ def test_cli_json_is_one_object_keyed_by_metric(capsys):
     assert main(["eval", "lee", "--data", str(LEE), "--json", "--no-embeddings"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert {"pearson", "spearman", "pairs"} <= set(out)
+
+
+def test_invalid_utf8_is_an_input_error(tmp_path):
+    bad = tmp_path / "msr_paraphrase_test.txt"
+    bad.write_bytes(b"Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\t\xff\xfe\tx\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        evaluate.read_mrpc(bad)

@@ -1,14 +1,16 @@
 """Sentence- and document-level similarity: the paraphrase decision and the semantic score.
 
-The paraphrase decision is a small logistic model over lexical features of a sentence pair
-(IDF-weighted word and stem overlap, word bigrams, character trigrams, number agreement, length
-and the weight of the words left unmatched), plus the sentence-embedding cosine when the
-``embed`` extra is installed. IDF comes from the ``wordfreq`` word list (no corpus is needed at
-run time). The coefficients were fit on the MRPC train split only and ship in
-``data/paraphrase.json``; regenerate them with ``python -m samestory.evaluate fit --data DIR``.
+The paraphrase decision is a small logistic model over 20 lexical features of a sentence pair
+(IDF-weighted word and stem overlap, word bi- and trigrams, character trigrams, numbers, names
+and negation present on one side only, length, the words left unmatched, edit ratios), plus the
+sentence-embedding cosine when the ``embed`` extra is installed. IDF comes from the
+``wordfreq`` word list (no corpus is needed at run time). The coefficients were fit on the
+MRPC train split only and ship in ``data/paraphrase.json``; regenerate them with
+``python -m samestory.evaluate fit --data DIR``.
 
 Every feature is computed for all sentence pairs at once with matrix products over small
-bag-of-token matrices, so a 50 x 50 matrix costs a few milliseconds.
+bag-of-token matrices (``einsum``, not BLAS: its thread start-up costs more than these
+products), so a 50 x 50 matrix costs milliseconds.
 """
 
 from __future__ import annotations
@@ -229,7 +231,7 @@ def _use_embeddings(flag: bool | None) -> bool:
 
 def _logistic(feats: np.ndarray, params: dict) -> np.ndarray:
     x = (feats - np.asarray(params["mean"])) / np.asarray(params["scale"])
-    z = x @ np.asarray(params["coef"]) + params["intercept"]
+    z = np.einsum("...k,k->...", x, np.asarray(params["coef"])) + params["intercept"]
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
@@ -283,7 +285,7 @@ def paraphrase_matrix(
     feats = lexical_features(sents_a, sents_b)
     model = _shipped_model()
     if _use_embeddings(embeddings) and "embedding" in model:
-        cos = sentence_vectors(sents_a) @ sentence_vectors(sents_b).T
+        cos = _dot(sentence_vectors(sents_a), sentence_vectors(sents_b))
         feats = np.concatenate([feats, cos[..., None].astype(np.float64)], axis=-1)
         probs = _logistic(feats, model["embedding"])
     else:
