@@ -15,7 +15,7 @@ $(VENV)/.core: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e ".[test,parquet,warc,lang,embed,web,spark]"
+	$(PIP) install -q -e ".[test,parquet,warc,lang,embed,web,spark,nlp,ann]"
 	touch $@
 
 demo: $(VENV)/.core

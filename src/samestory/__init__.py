@@ -14,6 +14,8 @@ from samestory.errors import (
 from samestory.ingest import Fields, Skipped
 from samestory.pipeline import DedupResult, dedup
 from samestory.store import Index
+from samestory.stories import Story, find_stories
+from samestory.story_cluster import StoryConfig
 
 __version__ = "0.1.0"
 
@@ -39,9 +41,12 @@ __all__ = [
     "Skipped",
     "Span",
     "StoreError",
+    "Story",
+    "StoryConfig",
     "__version__",
     "clean",
     "compare",
     "dedup",
+    "find_stories",
     "repeated_lines",
 ]

@@ -368,6 +368,45 @@ def _run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_stories(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("stories", help="group documents into stories (same event)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders of documents")
+    p.add_argument("--db", help="read the documents of this index instead of PATHs")
+    p.add_argument("--out", required=True, help="folder for stories.jsonl")
+    p.add_argument(
+        "--model",
+        choices=("minilm", "use"),
+        default="minilm",
+        help="embedding model: minilm (English) or use (multilingual)",
+    )
+    p.add_argument("--no-entities", action="store_true", help="do not use named entities")
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(func=_run_stories)
+
+
+def _run_stories(args: argparse.Namespace) -> int:
+    from samestory.stories import find_stories, write_stories
+
+    if bool(args.paths) == bool(args.db):
+        raise SettingsError("give either PATH... or --db FILE")
+    if args.db:
+        from samestory.store import Index
+
+        with Index(args.db, create=False) as index:
+            documents = list(index.documents())
+    else:
+        from samestory.ingest import read_documents
+
+        documents = list(read_documents(args.paths))
+    stories = find_stories(
+        documents, model=args.model, use_entities=False if args.no_entities else None
+    )
+    path = write_stories(stories, args.out)
+    if not args.quiet:
+        print(f"{len(stories)} stories from {len(documents)} documents -> {path}")
+    return 0
+
+
 def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("demo", help="run on the built-in sample collection")
     p.add_argument("--out", default="demo-out", help="folder for the HTML report (demo-out)")
@@ -469,7 +508,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"samestory {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    commands = (_add_compare, _add_dedup, _add_index, _add_query, _add_eval, _add_demo, _add_serve)
+    commands = (
+        _add_compare,
+        _add_dedup,
+        _add_index,
+        _add_query,
+        _add_eval,
+        _add_stories,
+        _add_demo,
+        _add_serve,
+    )
     for add in commands:
         add(sub)
     return parser

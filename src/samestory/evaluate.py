@@ -11,6 +11,8 @@ floats and ints keyed by their usual names (``accuracy``, ``f1``, ``pearson``, `
   ``data/paraphrase.json``.
 - ``lee``: Pearson and Spearman r between the document score and the mean human ratings of
   the 1,225 pairs of Lee, Pincombe & Welsh (2005). Nothing is fit to the ratings.
+- ``ecbplus``, ``semeval``, ``googlenews``: story clustering and the same-story pair score
+  (:mod:`samestory.evaluate_stories`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from samestory.errors import InputError, SettingsError
+from samestory.evaluate_stories import eval_ecbplus, eval_googlenews, eval_semeval
 from samestory.similarity import (
     LEXICAL_FEATURES,
     PARAPHRASE_THRESHOLD,
@@ -225,7 +228,13 @@ def eval_lee(data_dir: Path, *, embeddings: bool | None = None) -> Metrics:
     }
 
 
-DATASETS: dict[str, Callable[..., Metrics]] = {"lee": eval_lee, "mrpc": eval_mrpc}
+DATASETS: dict[str, Callable[..., Metrics]] = {
+    "ecbplus": eval_ecbplus,
+    "googlenews": eval_googlenews,
+    "lee": eval_lee,
+    "mrpc": eval_mrpc,
+    "semeval": eval_semeval,
+}
 
 
 def evaluate(name: str, data_dir: str | Path, *, embeddings: bool | None = None) -> Metrics:

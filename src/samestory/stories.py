@@ -1,0 +1,192 @@
+"""Story clusters of a collection: embed, extract names, cluster (see :mod:`story_cluster`), label.
+
+:func:`find_stories` is the whole pipeline over a list of documents; :func:`write_stories`
+writes ``stories.jsonl``, one story a line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from samestory.document import Document, text_id
+from samestory.entities import Entities
+from samestory.story_cluster import (
+    LEXICAL_CONFIG,
+    StoryConfig,
+    StoryItem,
+    cluster,
+    hashed_vectors,
+    term_weights,
+)
+
+__all__ = ["Story", "find_stories", "published_date", "story_items", "write_stories"]
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One story: the documents that report one event.
+
+    Attributes:
+        id: stable id (a hash of the earliest member's id), so a story keeps its id as it grows.
+        members: document ids, earliest first.
+        label: the names most members mention (or the earliest title when none).
+        first, last: earliest and latest publication date (ISO), "" when unknown.
+        sources: the distinct outlets, in order of first report.
+    """
+
+    id: str
+    members: tuple[str, ...]
+    label: str
+    first: str = ""
+    last: str = ""
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (one line of ``stories.jsonl``)."""
+        return {
+            "id": self.id,
+            "members": list(self.members),
+            "size": len(self.members),
+            "label": self.label,
+            "first": self.first,
+            "last": self.last,
+            "sources": list(self.sources),
+        }
+
+
+def published_date(value: str) -> date | None:
+    """The calendar date of an ISO timestamp, or None when absent or unreadable.
+
+    Example:
+        >>> published_date("2013-11-27T10:00:00Z")
+        datetime.date(2013, 11, 27)
+    """
+    try:
+        return date.fromisoformat(value.strip()[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def story_items(
+    documents: Sequence[Document],
+    *,
+    model: str = "minilm",
+    lead_words: int = 200,
+    use_entities: bool | None = None,
+    embeddings: bool | None = None,
+) -> tuple[list[StoryItem], list[Entities]]:
+    """What clustering needs of each document, and the names found (for labels).
+
+    Title + lead (``lead_words`` words) is embedded and searched for names and dates; tf-idf
+    terms of the whole text are weighted over this collection. Without embeddings
+    (``embeddings=False``, or the ``embed`` extra absent) the vectors are hashed tf-idf
+    terms: same words, not same meaning (cluster them with :data:`LEXICAL_CONFIG`).
+
+    Raises:
+        MissingDependency: the ``embed`` extra (or ``nlp``, when asked for) is missing.
+    """
+    from samestory import embed, entities
+
+    leads = [embed.lead(d.text, title=d.title, max_words=lead_words) for d in documents]
+    if use_entities is None:
+        use_entities = entities.available()
+    names = (
+        entities.extract_many(leads, published=[d.published for d in documents])
+        if use_entities
+        else [entities.Entities() for _ in documents]
+    )
+    keys = [n.keys() for n in names]
+    # words are cheap to count: weigh the whole text (names come from the lead only, for speed)
+    terms = term_weights([f"{d.title}\n{d.text}" for d in documents], names=keys)
+    if embeddings is None:
+        embeddings = embed.available(model)
+    if embeddings:
+        vectors = embed.Embedder(model=model, max_words=lead_words).embed(leads)
+    else:
+        vectors = hashed_vectors(terms)
+    items = [
+        StoryItem(
+            d.id,
+            vectors[i],
+            keys=keys[i],
+            years=frozenset(x[:4] for x in names[i].dates),
+            published=published_date(d.published),
+            terms=terms[i],
+        )
+        for i, d in enumerate(documents)
+    ]
+    return items, names
+
+
+def find_stories(
+    documents: Sequence[Document],
+    *,
+    config: StoryConfig | None = None,
+    model: str = "minilm",
+    lead_words: int = 200,
+    use_entities: bool | None = None,
+    embeddings: bool | None = None,
+) -> list[Story]:
+    """Story clusters of a collection: embed, extract names, cluster, label.
+
+    Args:
+        documents: the articles.
+        config: clustering settings (default: tuned on ECB+ train+dev, with embeddings
+            ``StoryConfig()``, without ``LEXICAL_CONFIG``).
+        model: embedding model (``"minilm"`` English, ``"use"`` multilingual).
+        lead_words: words of title + text that are embedded and searched for names.
+        use_entities: use named entities (None: when the ``nlp`` extra is installed).
+        embeddings: use the embedding model (None: when the ``embed`` extra is installed).
+
+    Raises:
+        MissingDependency: the ``embed`` or ``nlp`` extra was asked for and is missing.
+    """
+    from samestory import embed
+    from samestory.entities import top_names
+
+    if not documents:
+        return []
+    if embeddings is None:
+        embeddings = embed.available(model)
+    if config is None:
+        config = StoryConfig() if embeddings else LEXICAL_CONFIG
+    items, names = story_items(
+        documents,
+        model=model,
+        lead_words=lead_words,
+        use_entities=use_entities,
+        embeddings=embeddings,
+    )
+    out = []
+    for group in cluster(items, config=config):
+        group = sorted(group, key=lambda i: (items[i].published or date.min, i))
+        dates = sorted(str(items[i].published) for i in group if items[i].published)
+        label = ", ".join(top_names([names[i] for i in group], n=3))
+        first = documents[group[0]]
+        sources = (documents[i].source for i in group if documents[i].source)
+        out.append(
+            Story(
+                id="s" + text_id(first.id)[:12],
+                members=tuple(documents[i].id for i in group),
+                label=label or first.title or " ".join(first.text.split()[:8]),
+                first=dates[0] if dates else "",
+                last=dates[-1] if dates else "",
+                sources=tuple(dict.fromkeys(sources)),
+            )
+        )
+    return out
+
+
+def write_stories(stories: Sequence[Story], out_dir: str | Path) -> Path:
+    """Write ``stories.jsonl`` (one story a line) into ``out_dir``; returns its path."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "stories.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for story in stories:
+            fh.write(json.dumps(story.to_dict(), ensure_ascii=False) + "\n")
+    return path

@@ -1,0 +1,463 @@
+"""Story clustering: reports of one event grouped online, within a time window, then merged.
+
+Each document arrives with a unit vector (its embedding), the normalised names it mentions
+(:meth:`samestory.entities.Entities.keys`), the years or dates it mentions, and its
+publication date when known. Documents are taken in (publication date, input order) order.
+
+1. **Candidates**: the ``neighbours`` nearest earlier documents by cosine — exact numpy search
+   while the collection is small, a usearch HNSW index above ``exact_below`` documents — and
+   the stories they belong to; stories whose last report is more than ``window_days`` older
+   than the new document are closed and never candidates.
+2. **Link**: the same-story score of a document against a story is an average link over its
+   members, computed from running sums so it costs O(1) in the story size:
+   ``semantic + entity_weight * entities + time_weight * time`` where semantic is the mean
+   cosine to the members, entities the mean share of the document's names each member also
+   names, and time the agreement of mentioned years (+1 shared, -1 disjoint, 0 unknown). The
+   document joins the best story scoring at least ``link_threshold``, else starts its own.
+3. **Merge**: stories whose average-link score reaches ``merge_threshold`` are merged, best
+   pair first, until none is left (an online pass can split a story whose first reports
+   were far apart in wording).
+
+The same inputs and settings give the same stories. Thresholds come from ECB+ train+dev
+(see :mod:`samestory.evaluate_stories`); nothing was tuned on test topics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import importlib.util
+import json
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import numpy as np
+
+from samestory.errors import MissingDependency, SettingsError
+
+
+@dataclass(frozen=True, slots=True)
+class StoryConfig:
+    """Settings of story clustering.
+
+    Attributes:
+        link_threshold: the score a document needs to join a story.
+        merge_threshold: the score two stories need to merge.
+        entity_weight: weight of shared names in the score.
+        time_weight: weight of agreement between mentioned years.
+        lexical_weight: weight of the tf-idf cosine of the words (see :func:`term_weights`).
+        window_days: a story takes no report published more than this many days after its last.
+        neighbours: nearest earlier documents whose stories are candidates.
+        exact_below: exact (numpy) neighbour search below this many documents, usearch above.
+    """
+
+    # tuned on ECB+ train+dev (evaluate_stories.GRID, then link_threshold in 1.2/1.4/1.6)
+    link_threshold: float = 1.6
+    merge_threshold: float = 1.1
+    entity_weight: float = 0.3
+    time_weight: float = 0.3
+    lexical_weight: float = 5.0
+    window_days: float = 7.0
+    neighbours: int = 20
+    exact_below: int = 5000
+
+    def __post_init__(self) -> None:
+        if self.neighbours < 1:
+            raise SettingsError(f"neighbours must be at least 1, got {self.neighbours}")
+        if self.window_days <= 0:
+            raise SettingsError(f"window_days must be positive, got {self.window_days}")
+        if self.exact_below < 1:
+            raise SettingsError(f"exact_below must be at least 1, got {self.exact_below}")
+
+    def fingerprint(self) -> str:
+        payload = json.dumps({"type": "StoryConfig", **asdict(self)}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+# without embeddings (vectors = hashed tf-idf): the same grid on ECB+ train+dev, thresholds
+# only (the semantic term is then a second lexical cosine, so the scale is lower)
+LEXICAL_CONFIG = StoryConfig(link_threshold=1.0, merge_threshold=0.6)
+
+
+@dataclass(slots=True)
+class StoryItem:
+    """What story clustering needs of one document.
+
+    Attributes:
+        id: the document id.
+        vector: its L2-normalised embedding.
+        keys: normalised names it mentions.
+        years: years it mentions ("2013"), for time agreement.
+        published: its publication date, if known.
+    """
+
+    id: str
+    vector: np.ndarray
+    keys: frozenset[str] = frozenset()
+    years: frozenset[str] = frozenset()
+    published: date | None = None
+    terms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Story:
+    members: list[int]
+    total: np.ndarray
+    keys: Counter[str] = field(default_factory=Counter)
+    terms: dict[str, float] = field(default_factory=dict)
+    years: Counter[str] = field(default_factory=Counter)
+    with_years: int = 0
+    first: date | None = None
+    last: date | None = None
+
+
+class _Neighbours:
+    """Nearest earlier vectors among rows ``lo:size`` (the open time window).
+
+    Exact (numpy) while the window holds fewer than ``exact_below`` rows; once it holds more,
+    a usearch HNSW index is built from all rows and kept up to date (its hits outside the
+    window are dropped by the caller's time check).
+    """
+
+    def __init__(self, dim: int, *, exact_below: int) -> None:
+        self.dim = dim
+        self.exact_below = exact_below
+        self.size = 0
+        self._rows = np.zeros((1024, dim), dtype=np.float32)
+        self._ann: object | None = None
+
+    def add(self, vector: np.ndarray) -> None:
+        if self.size == self._rows.shape[0]:
+            self._rows = np.concatenate([self._rows, np.zeros_like(self._rows)])
+        self._rows[self.size] = vector
+        self.size += 1
+        if self._ann is not None:
+            self._ann.add(self.size - 1, vector)  # type: ignore[attr-defined]
+
+    def search(self, vector: np.ndarray, k: int, *, lo: int = 0) -> list[int]:
+        active = self.size - lo
+        if active <= 0:
+            return []
+        if self._ann is None and active >= self.exact_below:
+            self._ann = _usearch(self.dim)
+            self._ann.add(  # type: ignore[attr-defined]
+                np.arange(self.size, dtype=np.uint64), self._rows[: self.size], threads=1
+            )
+        if self._ann is not None and active >= self.exact_below:
+            found = self._ann.search(vector, min(k, self.size), threads=1)  # type: ignore[attr-defined]
+            return [int(i) for i in found.keys if int(i) >= lo]
+        # einsum, not BLAS: a threaded matrix-vector product costs more to start than to run
+        sims = np.einsum("ij,j->i", self._rows[lo : self.size], vector)
+        if active <= k:
+            order = np.argsort(-sims, kind="stable")
+        else:
+            top = np.argpartition(-sims, k)[:k]
+            order = top[np.lexsort((top, -sims[top]))]
+        return [lo + int(i) for i in order]
+
+
+def _usearch(dim: int) -> object:
+    # onnxruntime 1.32 segfaults on import once usearch 2.26's numkong is loaded; the other
+    # order works, so load it first when it is installed (embeddings may come later)
+    if importlib.util.find_spec("onnxruntime") is not None:
+        import onnxruntime  # noqa: F401
+    try:
+        from usearch.index import Index
+    except ImportError:
+        raise MissingDependency("usearch", "ann") from None
+    return Index(ndim=dim, metric="cos", dtype="f32", connectivity=16, expansion_add=128)
+
+
+def _year_score(years: frozenset[str], story: _Story) -> float:
+    if not years or not story.with_years:
+        return 0.0
+    shared = sum(story.years[y] for y in years)
+    return min(1.0, shared / story.with_years) - 1.0
+
+
+def _link_score(item: StoryItem, story: _Story, config: StoryConfig) -> float:
+    n = len(story.members)
+    semantic = float(item.vector @ story.total) / n
+    entities = 0.0
+    if item.keys:
+        entities = sum(story.keys[k] for k in item.keys) / (n * len(item.keys))
+    lexical = 0.0
+    if config.lexical_weight and item.terms:
+        lexical = sum(w * story.terms.get(t, 0.0) for t, w in item.terms.items()) / n
+    return (
+        semantic
+        + config.lexical_weight * lexical
+        + config.entity_weight * entities
+        + config.time_weight * _year_score(item.years, story)
+    )
+
+
+def _merge_score(a: _Story, b: _Story, config: StoryConfig) -> float:
+    na, nb = len(a.members), len(b.members)
+    semantic = float(a.total @ b.total) / (na * nb)
+    shared = sum(c * b.keys[k] for k, c in a.keys.items() if k in b.keys)
+    mass = sum(a.keys.values()) * nb + sum(b.keys.values()) * na
+    entities = 2.0 * shared / mass if mass else 0.0
+    years = 0.0
+    if a.with_years and b.with_years:
+        common = sum(c * b.years[y] for y, c in a.years.items() if y in b.years)
+        years = 0.0 if common else -1.0
+    lexical = 0.0
+    if config.lexical_weight:
+        small, big = sorted((a.terms, b.terms), key=len)
+        lexical = sum(w * big.get(t, 0.0) for t, w in small.items()) / (na * nb)
+    return (
+        semantic
+        + config.lexical_weight * lexical
+        + config.entity_weight * entities
+        + config.time_weight * years
+    )
+
+
+def pair_score(a: StoryItem, b: StoryItem, *, config: StoryConfig | None = None) -> float:
+    """The same-story score of two documents: the link score of one against a story of the other.
+
+    Example:
+        >>> v = np.array([1.0, 0.0], dtype=np.float32)
+        >>> round(pair_score(StoryItem("a", v, keys=frozenset({"reid"})),
+        ...                  StoryItem("b", v, keys=frozenset({"reid"}))), 2)
+        1.5
+    """
+    config = config or StoryConfig()
+    story = _Story(members=[], total=np.zeros(len(b.vector), dtype=np.float64))
+    _join(story, 0, b, np.asarray(b.vector, dtype=np.float32))
+    forward = _link_score(a, story, config)
+    story = _Story(members=[], total=np.zeros(len(a.vector), dtype=np.float64))
+    _join(story, 0, a, np.asarray(a.vector, dtype=np.float32))
+    return (forward + _link_score(b, story, config)) / 2
+
+
+def _gap_days(a: date | None, b: date | None) -> float:
+    if a is None or b is None:
+        return 0.0
+    return abs((a - b).days)
+
+
+def cluster(items: Sequence[StoryItem], *, config: StoryConfig | None = None) -> list[list[int]]:
+    """Group documents into stories.
+
+    Args:
+        items: one :class:`StoryItem` per document (vectors all of one length).
+        config: thresholds and weights; defaults to :class:`StoryConfig`.
+
+    Returns:
+        Stories as lists of indices into ``items``, each sorted, ordered by their first index.
+
+    Example:
+        >>> v = np.eye(3, dtype=np.float32)
+        >>> cluster([StoryItem("a", v[0]), StoryItem("b", v[0]), StoryItem("c", v[1])])
+        [[0, 1], [2]]
+    """
+    config = config or StoryConfig()
+    if not items:
+        return []
+    dim = int(np.asarray(items[0].vector).shape[-1])
+    order = sorted(range(len(items)), key=lambda i: (items[i].published or date.min, i))
+    index = _Neighbours(dim, exact_below=config.exact_below)
+    row_doc: list[int] = []
+    row_date: list[date | None] = []
+    lo = 0  # first row inside the time window of the current document
+    window = config.window_days
+    story_of: dict[int, int] = {}
+    stories: list[_Story] = []
+    for i in order:
+        item = items[i]
+        vec = np.asarray(item.vector, dtype=np.float32)
+        if vec.shape != (dim,):
+            raise SettingsError(f"document {item.id!r} has a vector of shape {vec.shape}")
+        best, best_score = -1, config.link_threshold
+        when = item.published
+        while lo < len(row_doc) and when is not None and _gap_days(when, row_date[lo]) > window:
+            lo += 1
+        near = index.search(vec, config.neighbours, lo=lo)
+        candidates = sorted({story_of[row_doc[r]] for r in near})
+        for s in candidates:
+            story = stories[s]
+            if _gap_days(item.published, story.last) > config.window_days:
+                continue
+            score = _link_score(item, story, config)
+            if score >= best_score:
+                best, best_score = s, score
+        if best < 0:
+            best = len(stories)
+            stories.append(_Story(members=[], total=np.zeros(dim, dtype=np.float64)))
+        _join(stories[best], i, item, vec)
+        story_of[i] = best
+        index.add(vec)
+        row_doc.append(i)
+        row_date.append(item.published)
+    groups = _merge(stories, config)
+    return sorted((sorted(g) for g in groups), key=lambda g: g[0])
+
+
+def _join(story: _Story, i: int, item: StoryItem, vec: np.ndarray) -> None:
+    story.members.append(i)
+    story.total += vec
+    story.keys.update(item.keys)
+    _add_terms(story.terms, item.terms)
+    if item.years:
+        story.years.update(item.years)
+        story.with_years += 1
+    if item.published is not None:
+        story.first = min(story.first or item.published, item.published)
+        story.last = max(story.last or item.published, item.published)
+
+
+def _knn(unit: np.ndarray, k: int, *, exact_below: int) -> list[list[int]]:
+    """The ``k`` nearest other rows of each row (cosine), exact or through usearch."""
+    n = len(unit)
+    k = min(k, n - 1)
+    if k < 1:
+        return [[] for _ in range(n)]
+    if n >= exact_below:
+        ann = _usearch(unit.shape[1])
+        ann.add(np.arange(n, dtype=np.uint64), unit, threads=1)  # type: ignore[attr-defined]
+        found = ann.search(unit, k + 1, threads=1)  # type: ignore[attr-defined]
+        return [[int(j) for j in row if int(j) != i][:k] for i, row in enumerate(found.keys)]
+    out: list[list[int]] = []
+    for start in range(0, n, 1024):
+        sims = unit[start : start + 1024] @ unit.T
+        for r, row in enumerate(sims):
+            row[start + r] = -np.inf
+            top = np.argpartition(-row, k - 1)[:k]
+            out.append([int(j) for j in top[np.lexsort((top, -row[top]))]])
+    return out
+
+
+def _add_terms(total: dict[str, float], terms: dict[str, float]) -> None:
+    for t, w in terms.items():
+        total[t] = total.get(t, 0.0) + w
+
+
+_TOKEN_RE = re.compile(r"[^\W\d_]{3,}|\d+\.\d+|\d{2,}")
+
+
+def term_weights(
+    texts: Sequence[str],
+    *,
+    names: Sequence[Iterable[str]] = (),
+    max_terms: int = 128,
+) -> list[dict[str, float]]:
+    """Sublinear tf-idf weights of each text's words and names, L2-normalised, the top ones.
+
+    The idf comes from the texts themselves, so words in every text weigh nothing. Names
+    (normalised entity keys) count as one extra term each, marked ``@``, so "Tony Thompson"
+    weighs as a unit beside its words.
+
+    Args:
+        texts: the documents (or their leads).
+        names: per text, its entity keys (optional).
+        max_terms: keep this many heaviest terms per text.
+
+    Example:
+        >>> w = term_weights(["quake hits Lima", "quake hits Quito", "rain in Oslo"])
+        >>> sorted(w[0], key=w[0].get, reverse=True)[0]
+        'lima'
+    """
+    counted = []
+    for i, text in enumerate(texts):
+        c = Counter(_TOKEN_RE.findall(text.lower()))
+        if names:
+            c.update("@" + k for k in names[i])
+        counted.append(c)
+    df: Counter[str] = Counter()
+    for c in counted:
+        df.update(c.keys())
+    n = len(texts)
+    out = []
+    for c in counted:
+        w = {t: (1.0 + math.log(k)) * math.log((1 + n) / (1 + df[t])) for t, k in c.items()}
+        top = sorted(w, key=lambda t: (-w[t], t))[:max_terms]
+        norm = math.sqrt(sum(w[t] ** 2 for t in top)) or 1.0
+        out.append({t: w[t] / norm for t in top if w[t] > 0})
+    return out
+
+
+def hashed_vectors(terms: Sequence[dict[str, float]], *, dim: int = 256) -> np.ndarray:
+    """Unit vectors from tf-idf terms by signed feature hashing: the no-model fallback.
+
+    Used when the ``embed`` extra is absent; it finds candidates by shared words, not meaning.
+
+    Example:
+        >>> v = hashed_vectors([{"lima": 1.0}, {"lima": 1.0}, {"oslo": 1.0}])
+        >>> round(float(v[0] @ v[1]), 3), round(float(v[0] @ v[2]), 3)
+        (1.0, 0.0)
+    """
+    out = np.zeros((len(terms), dim), dtype=np.float32)
+    for i, row in enumerate(terms):
+        for term, weight in row.items():
+            h = zlib.crc32(term.encode("utf-8"))
+            out[i, h % dim] += weight if (h >> 16) & 1 else -weight
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.clip(norms, 1e-12, None)
+
+
+def _merge(stories: list[_Story], config: StoryConfig) -> list[list[int]]:
+    """Greedy best-pair-first merging by average link, over neighbouring story centroids."""
+    n = len(stories)
+    cent = np.stack([s.total / len(s.members) for s in stories]).astype(np.float32)
+    unit = cent / np.clip(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12, None)
+    near: list[set[int]] = [set() for _ in range(n)]
+    for a, row in enumerate(_knn(unit, config.neighbours, exact_below=config.exact_below)):
+        for b in row:
+            near[a].add(b)
+            near[b].add(a)
+    version = [0] * n
+    alive = [True] * n
+    heap: list[tuple[float, int, int, int, int]] = []
+
+    def push(x: int, y: int) -> None:
+        x, y = min(x, y), max(x, y)
+        if not _overlap_in_time(stories[x], stories[y], config):
+            return
+        score = _merge_score(stories[x], stories[y], config)
+        if score >= config.merge_threshold:
+            heapq.heappush(heap, (-score, x, y, version[x], version[y]))
+
+    for a in range(n):
+        for b in sorted(near[a]):
+            if a < b:
+                push(a, b)
+    while heap:
+        _, x, y, vx, vy = heapq.heappop(heap)
+        if not (alive[x] and alive[y]) or version[x] != vx or version[y] != vy:
+            continue
+        kept, gone = stories[x], stories[y]
+        kept.members.extend(gone.members)
+        kept.total += gone.total
+        kept.keys.update(gone.keys)
+        _add_terms(kept.terms, gone.terms)
+        kept.years.update(gone.years)
+        kept.with_years += gone.with_years
+        for d in (gone.first, gone.last):
+            if d is not None:
+                kept.first = min(kept.first or d, d)
+                kept.last = max(kept.last or d, d)
+        alive[y] = False
+        version[x] += 1
+        near[x] = (near[x] | near[y]) - {x, y}
+        for z in near[y]:
+            near[z].discard(y)
+            if z != x:
+                near[z].add(x)
+        for z in sorted(near[x]):
+            if alive[z]:
+                push(x, z)
+    return [stories[s].members for s in range(n) if alive[s]]
+
+
+def _overlap_in_time(a: _Story, b: _Story, config: StoryConfig) -> bool:
+    if a.first is None or b.first is None or a.last is None or b.last is None:
+        return True
+    gap = max((a.first - b.last).days, (b.first - a.last).days, 0)
+    return gap <= config.window_days
