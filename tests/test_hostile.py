@@ -200,3 +200,20 @@ def test_any_text_as_html_gives_a_document_or_a_reason(text):
 
     result = to_document(Record("fuzz.html", 1, "html", text.encode()), Fields())
     assert isinstance(result, Skipped) or result.text.strip()
+
+
+def test_strict_makes_the_first_bad_record_an_error(tmp_path, capsys):
+    from samestory.cli import main
+
+    (tmp_path / "in").mkdir()
+    _good_jsonl(tmp_path / "in" / "a.jsonl", n=2)
+    (tmp_path / "in" / "b.jsonl").write_text('{"id": "x", "text": "fine"}\n{broken\n')
+    args = [str(tmp_path / "in"), "--quiet", "--strict"]
+    assert main(["dedup", *args, "--out", str(tmp_path / "out"), "--jobs", "1"]) == 2
+    assert "b.jsonl:2: malformed JSON" in capsys.readouterr().err
+    assert main(["index", "add", *args, "--db", str(tmp_path / "i.db")]) == 2
+    assert "b.jsonl:2: malformed JSON" in capsys.readouterr().err
+    # without --strict the same input is read, and the bad line only skipped
+    assert (
+        main(["index", "add", str(tmp_path / "in"), "--quiet", "--db", str(tmp_path / "j.db")]) == 0
+    )

@@ -13,6 +13,7 @@ from samestory.errors import InputError, SamestoryError, SettingsError, StoreErr
 
 if TYPE_CHECKING:
     from samestory.document import Comparison
+    from samestory.ingest import Skipped
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -115,11 +116,17 @@ def _add_dedup(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--title-field", default="title", help="record field with the title")
     p.add_argument("--chunk-size", type=int, default=10_000, help="records per chunk (10000)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or skip messages")
+    p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--engine", choices=("local", "spark"), default="local", help="(local)")
     p.add_argument(
         "--master", default=None, help="Spark master with --engine spark (local[*], yarn, ...)"
     )
     p.set_defaults(func=_run_dedup)
+
+
+def _strict_skip(skipped: Skipped) -> None:
+    """With --strict, the first bad record is an error."""
+    raise InputError(f"{skipped.reason} (--strict)", path=skipped.path, line=skipped.line or None)
 
 
 def _run_dedup(args: argparse.Namespace) -> int:
@@ -149,7 +156,7 @@ def _run_dedup(args: argparse.Namespace) -> int:
         fmt=args.fmt,
         chunk_size=args.chunk_size,
         progress=not args.quiet,
-        on_skip=(lambda s: None) if args.quiet else None,
+        on_skip=_strict_skip if args.strict else (lambda s: None) if args.quiet else None,
         engine=args.engine,
         master=args.master,
     )
@@ -171,6 +178,7 @@ def _add_index(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add.add_argument("paths", nargs="+", metavar="PATH")
     add.add_argument("--batch-size", type=int, default=1000, help="documents per transaction")
     add.add_argument("--workers", type=int, default=1, help="processes that shingle and hash")
+    add.add_argument("--strict", action="store_true", help="stop at the first bad record")
     add.set_defaults(func=_index_add)
     stats = isub.add_parser("stats", help="counts, sizes and settings of an index")
     stats.set_defaults(func=_index_stats)
@@ -198,15 +206,19 @@ def _add_query(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.set_defaults(func=_query)
 
 
-def _read_inputs(paths: Sequence[str], skipped: list[str]) -> Iterator[Document]:
+def _read_inputs(
+    paths: Sequence[str], skipped: list[str], *, strict: bool = False
+) -> Iterator[Document]:
     """Documents of the inputs (every format ingest reads); skip messages go to ``skipped``.
 
-    A missing or unknown path is an error here, before any index is opened or created.
+    A missing or unknown path is an error here, before any index is opened or created; with
+    ``strict`` so is the first bad record.
     """
     from samestory.ingest import check_paths, read_documents
 
     check_paths(paths)
-    return read_documents(paths, on_skip=lambda s: skipped.append(str(s)))
+    keep = _strict_skip if strict else (lambda s: skipped.append(str(s)))
+    return read_documents(paths, on_skip=keep)
 
 
 def _open_index(args: argparse.Namespace, *, create: bool = False) -> Any:
@@ -231,7 +243,7 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 def _index_add(args: argparse.Namespace) -> int:
     skipped: list[str] = []
-    docs = _read_inputs(args.paths, skipped)
+    docs = _read_inputs(args.paths, skipped, strict=args.strict)
     with _open_index(args, create=True) as index, _progress(args, "documents") as bar:
         task = bar.add_task("add")
         before = len(index)
