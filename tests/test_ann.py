@@ -126,13 +126,17 @@ def test_a_failed_batch_leaves_no_vector_without_its_document(tmp_path: Path, mo
         assert len(ix) == 16 and ix.stats()["vectors"] == 16
 
 
+def _line(d: Document) -> str:
+    return json.dumps({"id": d.id, "title": d.title, "source": d.source, "text": d.text}) + "\n"
+
+
 def test_cli_add_embed_query_and_rebuild(tmp_path: Path, capsys) -> None:
     src = tmp_path / "docs.jsonl"
-    src.write_text("".join(json.dumps(d.to_dict()) + "\n" for d in samples.load()[1:]))
+    src.write_text("".join(_line(d) for d in samples.load()[1:]))
     db = tmp_path / "cli.db"
     assert main(["index", "add", str(src), "--db", str(db), "--embed", "--quiet"]) == 0
     query = tmp_path / "q.jsonl"
-    query.write_text(json.dumps(samples.load()[0].to_dict()) + "\n")
+    query.write_text(_line(samples.load()[0]))
     capsys.readouterr()
     assert main(["query", str(query), "--db", str(db), "--json"]) == 0
     found = {m["id"]: m["verdict"] for m in json.loads(capsys.readouterr().out)["matches"]}
