@@ -17,6 +17,7 @@ readers never see half a file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -166,6 +167,9 @@ class Vectors:
         os.replace(tmp, self.path)
 
     def _new(self) -> object:
+        # onnxruntime segfaults on import after usearch (numkong) is loaded: import it first
+        with contextlib.suppress(ImportError):
+            import onnxruntime  # noqa: F401
         try:
             from usearch.index import Index as UIndex
         except ImportError:
