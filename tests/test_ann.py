@@ -68,10 +68,10 @@ def test_ann_file_is_made_caught_up_and_rebuilt(tmp_path: Path) -> None:
         ix._vectors.exact_below = 0  # as if the collection were big: search the usearch file
         ix.add(docs[:10])
         file = ann_path(ix.path)
-        assert not file.exists()
+        assert file.exists()  # made while stories were assigned, saved at the end of the add
         wire = ix.query(docs[0], top=3)
-        assert file.exists() and "fish-wire" in {m.id for m in wire}
-        ix.add(docs[10:])  # newer rows are added to the file on the next query
+        assert "fish-wire" in {m.id for m in wire}
+        ix.add(docs[10:])  # newer rows are added to the index and the file
         flood = ix.query(docs[8], top=3)
         assert "flood-wire" in {m.id for m in flood} and len(ix._vectors._ann) == len(ix)
         ix.remove("flood-wire")  # stale: rebuilt from the table
@@ -143,3 +143,32 @@ def test_cli_add_embed_query_and_rebuild(tmp_path: Path, capsys) -> None:
     assert found["fish-rewrite"] == "rewrite"
     assert main(["index", "rebuild", "--db", str(db), "--quiet"]) == 0
     assert ann_path(db).exists()
+
+
+def test_stories_follow_the_samples_events(sample_index) -> None:
+    ix, _ = sample_index
+    stories = ix.stories(limit=10)
+    by_member = {m["id"]: s["id"] for s in stories for m in s["members"]}
+    fish = {"fish-rewrite", "fish-trimmed", "fish-reedited", "fish-independent-1"}
+    assert len({by_member[id] for id in fish}) == 1
+    assert by_member.get("fish-similar-event") != by_member["fish-rewrite"]
+    assert by_member["flood-wire"] == by_member["flood-independent"]
+    assert by_member["flood-wire"] != by_member["fish-rewrite"]
+    assert "football-final" not in by_member  # a story of one is left out
+    top = stories[0]
+    assert top["size"] == len(top["members"]) and top["first"] <= top["last"]
+    assert ix.story_of("fish-rewrite") == by_member["fish-rewrite"]
+
+
+def test_stories_are_kept_on_remove_and_rebuilt(tmp_path: Path) -> None:
+    docs = samples.load()
+    with Index(tmp_path / "s.db", embed=True) as ix:
+        ix.add(docs)
+        before = ix.stories(limit=100, min_size=1)
+        assert sum(s["size"] for s in before) == len(ix)
+        ix.remove("fish-trimmed")
+        assert sum(s["size"] for s in ix.stories(limit=100, min_size=1)) == len(ix)
+        ix.rebuild()
+        after = ix.stories(limit=100, min_size=1)
+        assert sum(s["size"] for s in after) == len(ix)
+        assert len(after) == len(before)

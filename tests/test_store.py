@@ -247,3 +247,13 @@ def test_other_storage_format_is_refused(tmp_path: Path) -> None:
         db.execute("UPDATE meta SET value = ? WHERE key = 'settings'", (json.dumps(values),))
     with pytest.raises(StoreError, match="stored in format 'shingles-u32-v0'"):
         Index(path)
+
+
+def test_near_duplicates_share_a_story_without_embeddings(index: Index) -> None:
+    index.add([Document(FLOOD, id="a"), Document(BUDGET, id="b"), Document(FLOOD_COPY, id="c")])
+    stories = index.stories()
+    assert [[m["id"] for m in s["members"]] for s in stories] == [["a", "c"]]
+    assert index.story_of("a") == index.story_of("c") != index.story_of("b")
+    assert index.stats()["stories"] == 2
+    index.remove("a")
+    assert index.stories() == [] and index.stats()["stories"] == 2

@@ -72,6 +72,7 @@ class Vectors:
         self.exact_below = exact_below
         self._matrix: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None
         self._ann: object | None = None
+        self._dirty = False
 
     def embed(self, docs: Sequence[Document]) -> np.ndarray:
         """Unit vectors of the documents' titles and leads (float32, one row each)."""
@@ -113,8 +114,14 @@ class Vectors:
             self._matrix = (state, np.array(keys, dtype=np.int64), mat.astype(np.float32))
         return self._matrix[1], self._matrix[2]
 
-    def search(self, vec: np.ndarray, *, k: int, floor: float) -> list[tuple[float, int]]:
-        """(cosine, n) of the ``k`` nearest stored vectors with cosine >= ``floor``."""
+    def search(
+        self, vec: np.ndarray, *, k: int, floor: float, persist: bool = True
+    ) -> list[tuple[float, int]]:
+        """(cosine, n) of the ``k`` nearest stored vectors with cosine >= ``floor``.
+
+        ``persist=False`` (used while an add runs) keeps the ANN index's additions in memory
+        until :meth:`flush`, instead of rewriting the file after every batch.
+        """
         count, _ = self._state()
         if count == 0 or not np.any(vec):
             return []
@@ -125,7 +132,7 @@ class Vectors:
             best = np.argpartition(-sims, k - 1)[:k]
             found = [(float(sims[i]), int(keys[i])) for i in best]
         else:
-            index = self.ann(count)
+            index = self.ann(count, persist=persist)
             hits = index.search(vec.astype(np.float32), k)  # type: ignore[attr-defined]
             found = [
                 (1.0 - float(d), int(n)) for n, d in zip(hits.keys, hits.distances, strict=True)
@@ -134,21 +141,31 @@ class Vectors:
         found.sort(key=lambda p: (-p[0], p[1]))
         return found
 
-    def ann(self, count: int | None = None) -> object:
-        """The usearch index over every stored vector, rebuilt when missing or stale."""
+    def ann(self, count: int | None = None, *, persist: bool = True) -> object:
+        """The usearch index over every stored vector, rebuilt when missing or stale.
+
+        Stale means its size differs from the table's; rows added since are added to it.
+        """
         count = self._state()[0] if count is None else count
         index = self._ann
         if index is None or len(index) != count:  # type: ignore[arg-type]
-            index = self._open() if self.path.exists() else None
+            if index is None or len(index) > count:  # type: ignore[arg-type]
+                index = self._open() if self.path.exists() else None
             if index is not None and 0 < len(index) < count:  # type: ignore[arg-type]
                 top = int(np.max(np.asarray(index.keys)))  # type: ignore[attr-defined]
                 self._add_after(index, top)
-                if len(index) == count:  # type: ignore[arg-type]
-                    self._save(index)
+                self._dirty = True
             if index is None or len(index) != count:  # type: ignore[arg-type]
                 index = self.rebuild()
             self._ann = index
+        if persist:
+            self.flush()
         return index
+
+    def flush(self) -> None:
+        """Write the ANN file when its index has additions not saved yet."""
+        if self._dirty and self._ann is not None:
+            self._save(self._ann)
 
     def _add_after(self, index: object, last: int) -> None:
         """Add the stored vectors of rows after ``last`` to ``index``."""
@@ -165,6 +182,7 @@ class Vectors:
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         index.save(str(tmp))  # type: ignore[attr-defined]
         os.replace(tmp, self.path)
+        self._dirty = False
 
     def _new(self) -> object:
         # onnxruntime segfaults on import after usearch (numkong) is loaded: import it first

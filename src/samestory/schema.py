@@ -59,7 +59,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         "document embeddings (float16), stories and their members",
         """
         CREATE TABLE vectors (n INTEGER PRIMARY KEY, vec BLOB NOT NULL);
-        CREATE TABLE stories (id INTEGER PRIMARY KEY, first TEXT, last TEXT, size INTEGER);
+        CREATE TABLE stories (id INTEGER PRIMARY KEY, size INTEGER NOT NULL);
         CREATE TABLE members (n INTEGER PRIMARY KEY, story INTEGER NOT NULL);
         CREATE INDEX members_story ON members (story, n);
         """,

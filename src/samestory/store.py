@@ -47,6 +47,7 @@ from samestory.indexing import (
     record_fields,
 )
 from samestory.schema import Transaction, meta, migrate, settings, version
+from samestory.story_table import StoryTable
 
 __all__ = ["Index", "Match"]
 
@@ -150,6 +151,12 @@ class Index:
         self.ann_floor = ann_floor
         self.embed = self._embed_setting(embed)
         self._vectors = Vectors(self._db, self.path, model=self.embed) if self.embed else None
+        self._stories = StoryTable(
+            self._db,
+            threshold=self.config.threshold,
+            vectors=self._vectors,
+            unpack=self._unpack_row,
+        )
 
     def _embed_setting(self, embed: bool | str | None) -> str | None:
         """The embedding model of the file (written when first asked for), or None."""
@@ -202,6 +209,7 @@ class Index:
                 progress(len(batch))
         if self._vectors is not None:
             self._embed_missing(batch_size)
+            self._vectors.flush()
         self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         return ids
 
@@ -240,6 +248,7 @@ class Index:
         ids: list[str] = []
         bands: list[tuple[int, int]] = []
         vectors: list[tuple[int, bytes]] = []
+        fresh: list[tuple[int, Features]] = []
         for i, (doc, (text_key, fp, keys)) in enumerate(zip(batch, feats, strict=True)):
             key = doc.id.encode("utf-8", "surrogatepass")
             url_key = key64(f"{doc.source}\x00{doc.url}") if doc.url else None
@@ -251,6 +260,7 @@ class Index:
             if cur.rowcount == 1:
                 ids.append(doc.id)
                 bands.extend((k, int(cur.lastrowid or 0)) for k in keys)
+                fresh.append((int(cur.lastrowid or 0), feats[i]))
                 if i in vecs:
                     vectors.append((int(cur.lastrowid or 0), vecs[i]))
                 continue
@@ -259,6 +269,7 @@ class Index:
         self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", bands)
         if vectors:
             self._vectors.insert(vectors)  # type: ignore[union-attr]
+        self._stories.assign(fresh)
         return ids
 
     def _present(self, key: bytes, url_key: int | None, text_key: int | None) -> str:
@@ -283,6 +294,7 @@ class Index:
                 return False
             self._db.execute("DELETE FROM bands WHERE n = ?", (row[0],))
             self._db.execute("DELETE FROM vectors WHERE n = ?", (row[0],))
+            self._stories.remove(row[0])
             self._db.execute("DELETE FROM docs WHERE n = ?", (row[0],))
         return True
 
@@ -292,11 +304,15 @@ class Index:
 
         Needed after a change in how shingles or band keys are hashed. With embeddings on, it
         also embeds documents that lack a vector and rewrites the ANN file beside the database
-        from the stored vectors. Returns the number of documents.
+        from the stored vectors. Stories are assigned afresh, in the order documents came.
+        Returns the number of documents.
         """
         db, count, last = self._db, 0, -1
+        if self._vectors is not None:
+            self._embed_missing(batch_size)
         with Transaction(db):
             db.execute("DELETE FROM bands")
+            self._stories.clear()
             while chunk := db.execute(
                 "SELECT n, id, record FROM docs WHERE n > ? ORDER BY n LIMIT ?", (last, batch_size)
             ).fetchall():
@@ -313,11 +329,11 @@ class Index:
                 )
                 bands = sorted((k, n) for n, f in pairs for k in f.bands)
                 db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", bands)
+                self._stories.assign(pairs)
                 count, last = count + len(chunk), chunk[-1][0]
                 if progress is not None:
                     progress(len(chunk))
         if self._vectors is not None:
-            self._embed_missing(batch_size)
             self._vectors.rebuild()
         return count
 
@@ -463,6 +479,22 @@ class Index:
         found.sort(key=lambda c: (-c["size"], c["id"]))
         return found[:limit]
 
+    def stories(self, *, limit: int = 100, min_size: int = 2) -> list[dict[str, Any]]:
+        """The stories of the index, largest first, as dicts like :meth:`clusters`.
+
+        Kept up to date as documents arrive (see :mod:`samestory.story_table`): near-duplicates
+        always share a story; with embeddings on, so do reports of one event. Stories of fewer
+        than ``min_size`` documents are left out.
+        """
+        return self._stories.list(limit=limit, min_size=min_size)
+
+    def story_of(self, id: str) -> str | None:
+        """The story id of the stored document with this id, or None."""
+        key = id.encode("utf-8", "surrogatepass")
+        row = self._db.execute("SELECT n FROM docs WHERE id = ?", (key,)).fetchone()
+        story = None if row is None else self._stories.story_of(row[0])
+        return None if story is None else f"story-{story}"
+
     def stats(self) -> dict[str, Any]:
         """Counts, sizes and settings of the index (``documents`` is the number stored)."""
         one = self._db.execute
@@ -478,6 +510,7 @@ class Index:
             "band_rows": int(one("SELECT count(*) FROM bands").fetchone()[0]),
             "embed": self.embed,
             "vectors": int(one("SELECT count(*) FROM vectors").fetchone()[0]),
+            "stories": int(one("SELECT count(*) FROM stories").fetchone()[0]),
             "bytes": used,
             "file_bytes": self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0),
             "bytes_per_document": round(used / docs, 1) if docs else 0.0,
