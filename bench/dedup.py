@@ -281,6 +281,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=HERE / "data")
     ap.add_argument("--results", type=Path, default=HERE / "results" / "dedup.json")
     ap.add_argument("--sample", type=int, default=5_000)
+    ap.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported")
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--limit", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--pairs-out", type=Path, help=argparse.SUPPRESS)
@@ -320,35 +321,52 @@ def main() -> None:
             "rows": ROWS,
             "jobs": args.jobs,
         },
-        "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg()[0]},
+        "machine": {"cpus": os.cpu_count(), "load_before": round(os.getloadavg()[0], 1)},
         "tools": {},
     }
-    runs = []
-    for tool in args.tools.split(","):
-        limit = args.docs
-        if tool == "datasketch":
-            limit = min(limit, args.datasketch_docs)
-        elif tool == "rensa":
-            limit = min(limit, args.anchor_docs)
-        pairs_out = Path(tempfile.mktemp(suffix=".tsv"))
-        cmd = [sys.executable, __file__, "--run", tool, "--limit", str(limit)]
-        cmd += ["--docs", str(args.docs), "--data", str(args.data), "--jobs", str(args.jobs)]
-        cmd += ["--pairs-out", str(pairs_out)]
-        print(f"running {tool} on {limit:,} docs ...", file=sys.stderr)
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            results["tools"][tool] = {"error": proc.stderr.strip().splitlines()[-1:]}
-            continue
-        res = json.loads(proc.stdout.strip().splitlines()[-1])
-        res["docs_per_s"] = round(res["docs"] / res["seconds"], 1)
-        res["seconds"] = round(res["seconds"], 2)
+    runs = {}
+    samples: dict[str, list[dict]] = {}
+    tools = args.tools.split(",")
+    # rounds interleave the tools, so drifting load on the shared machine hits each alike
+    for rnd in range(args.repeat):
+        for tool in tools:
+            if tool == "datasketch" and rnd > 0:
+                continue  # slow and far behind: one round is enough
+            limit = args.docs
+            if tool == "datasketch":
+                limit = min(limit, args.datasketch_docs)
+            elif tool == "rensa":
+                limit = min(limit, args.anchor_docs)
+            pairs_out = Path(tempfile.mktemp(suffix=".tsv"))
+            cmd = [sys.executable, __file__, "--run", tool, "--limit", str(limit)]
+            cmd += ["--docs", str(args.docs), "--data", str(args.data), "--jobs", str(args.jobs)]
+            cmd += ["--pairs-out", str(pairs_out)]
+            print(f"round {rnd + 1}: {tool} on {limit:,} docs ...", file=sys.stderr)
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                results["tools"][tool] = {"error": proc.stderr.strip().splitlines()[-1:]}
+                continue
+            res = json.loads(proc.stdout.strip().splitlines()[-1])
+            res["limit"] = limit
+            samples.setdefault(tool, []).append(res)
+            if tool in runs and runs[tool][1].exists():
+                runs[tool][1].unlink()
+            runs[tool] = (limit, pairs_out)
+            print(f"  {json.dumps(res)}", file=sys.stderr)
+    for tool, rs in samples.items():
+        secs = float(np.median([r["seconds"] for r in rs]))
+        cpu = float(np.median([r["cpu_s"] for r in rs]))
+        limit = rs[0]["limit"]
+        res = {k: v for k, v in rs[-1].items() if k not in ("seconds", "cpu_s", "limit")}
+        res["runs"] = len(rs)
+        res["seconds"] = round(secs, 2)
+        res["docs_per_s"] = round(limit / secs, 1)
         # CPU seconds of the whole child (imports and warm-up included): less load-sensitive
-        res["docs_per_cpu_s"] = round(res["docs"] / res.pop("cpu_s"), 1)
+        res["docs_per_cpu_s"] = round(limit / cpu, 1)
+        res["peak_rss_mb"] = max(r["peak_rss_mb"] for r in rs)
         if limit < args.docs:
             res["subset"] = f"measured on the first {limit:,} documents"
         results["tools"][tool] = res
-        runs.append((tool, limit, pairs_out))
-        print(f"  {tool}: {json.dumps(res)}", file=sys.stderr)
     # evaluation after every tool ran, so no child inherits this process's memory
     print("exact shingle sets for evaluation ...", file=sys.stderr)
     index, csr = _exact_sets(corpus, args.docs)
@@ -360,7 +378,7 @@ def main() -> None:
         for line in fh:
             t = json.loads(line)
             truth_all.append((index[t["a"]], index[t["b"]]))
-    for tool, limit, pairs_out in runs:
+    for tool, (limit, pairs_out) in runs.items():
         if not pairs_out.exists():
             continue
         sub_index = {k: v for k, v in index.items() if v < limit}
@@ -375,6 +393,7 @@ def main() -> None:
             _evaluate(pairs_out, sub_index, csr, injected, in_limit, min(sample_n, limit))
         )
         pairs_out.unlink()
+    results["machine"]["load_after"] = round(os.getloadavg()[0], 1)
     _ratios(results)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(results, indent=2) + "\n")
@@ -404,6 +423,13 @@ def _ratios(results: dict) -> None:
     for floor in ("floor", "floor+clean"):
         if "docs_per_s" in tools.get(floor, {}):
             ratios[f"{floor}_over_samestory"] = round(tools[floor]["docs_per_s"] / ours, 2)
+    cpu = {k: t["docs_per_cpu_s"] for k, t in tools.items() if "docs_per_cpu_s" in t}
+    if "samestory" in cpu:
+        best = max((v for k, v in cpu.items() if k in ("rensa", "datasketch")), default=0)
+        if best:
+            ratios["per_cpu_vs_fastest_anchor"] = round(cpu["samestory"] / best, 2)
+        if "floor" in cpu:
+            ratios["per_cpu_floor_over_samestory"] = round(cpu["floor"] / cpu["samestory"], 2)
     results["ratios"] = ratios
 
 

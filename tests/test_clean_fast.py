@@ -41,3 +41,28 @@ def test_clean_text_equals_clean_on_generated_text(text):
 @given(st.text(max_size=60))
 def test_clean_text_equals_clean_on_any_text(text):
     assert clean_text(text) == clean(text).text
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "government",
+        "announced",
+        "well-known",
+        "franco-german",
+        "govern-ment",
+        "zzqx",
+        "co-op",
+        "minis-ter",
+        "qq-government",
+        "e-mail",
+        "the",
+    ],
+)
+def test_plain_word_frequency_shortcut_equals_wordfreq(word):
+    import sys
+
+    from wordfreq import zipf_frequency
+
+    clean_module = sys.modules["samestory.clean"]
+    assert clean_module._zipf.__wrapped__(word, "en") == zipf_frequency(word, "en")

@@ -88,3 +88,29 @@ def test_cli_bad_settings(tmp_path, capsys):
     code = main(["dedup", str(src), "--out", str(tmp_path / "o"), "--bands", "20", "--rows", "10"])
     assert code == 2
     assert "must not exceed num_perm" in capsys.readouterr().err
+
+
+def test_cli_reads_stdin_and_txt_folders(tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    data = "".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(STORIES))
+    data += json.dumps({"id": "dup", "text": STORIES[0]}) + "\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data.encode())))
+    assert main(["dedup", "-", "--out", str(tmp_path / "o1"), "--jobs", "1", "--quiet"]) == 0
+    pairs = (tmp_path / "o1" / "pairs.jsonl").read_text().splitlines()
+    assert [json.loads(p)["b"] for p in pairs] == ["dup"]
+    folder = tmp_path / "txt"
+    folder.mkdir()
+    for i, t in enumerate(STORIES[:3]):
+        (folder / f"{i}.txt").write_text(t)
+    (folder / "copy.txt").write_text("  " + STORIES[1] + "\n\nShare this article\n")
+    assert (
+        main(["dedup", str(folder), "--out", str(tmp_path / "o2"), "--jobs", "1", "--quiet"]) == 0
+    )
+    clusters = [
+        json.loads(x) for x in (tmp_path / "o2" / "clusters.jsonl").read_text().splitlines()
+    ]
+    assert [c["members"] for c in clusters] == [["1.txt", "copy.txt"]]
+    kept = [json.loads(x) for x in (tmp_path / "o2" / "kept.jsonl").read_text().splitlines()]
+    assert sorted(k["id"] for k in kept) == ["0.txt", "1.txt", "2.txt"]

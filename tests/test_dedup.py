@@ -122,6 +122,10 @@ def test_other_settings_are_refused_in_the_same_folder(tmp_path):
     dedup([src], out=tmp_path / "out", jobs=1)
     with pytest.raises(SettingsError, match="other settings"):
         dedup([src], out=tmp_path / "out", jobs=1, threshold=0.7)
+    with src.open("a") as fh:  # the input grew: its old chunks must not be reused
+        fh.write(json.dumps({"id": "late", "text": STORIES[4]}) + "\n")
+    with pytest.raises(SettingsError, match="inputs"):
+        dedup([src], out=tmp_path / "out", jobs=1)
 
 
 def test_processes_give_the_same_answer(tmp_path):
@@ -159,3 +163,71 @@ def test_skips_are_counted(tmp_path):
 def test_public_api():
     assert samestory.dedup is dedup
     assert np.__name__ == "numpy"
+
+
+def test_a_killed_process_resumes(tmp_path):
+    """SIGKILL a real run after its first chunks are done; the rerun finishes the same way."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = [{"id": f"k{i}", "text": edit_words(STORIES[i % 6], 20 + i % 37)} for i in range(3000)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = [str(src), "--jobs", "1", "--chunk-size", "100", "--quiet"]
+    cmd = [sys.executable, "-m", "samestory.cli", "dedup", *args, "--out"]
+    proc = subprocess.Popen([*cmd, str(tmp_path / "run")])
+    work = tmp_path / "run" / "work"
+    deadline = time.monotonic() + 60
+    while len(list(work.glob("*.done.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    if (tmp_path / "run" / "summary.json").exists():
+        pytest.skip("the run finished before it could be killed")
+    done_before = len(list(work.glob("*.done.json")))
+    assert 3 <= done_before < 30
+    subprocess.run([*cmd, str(tmp_path / "run")], check=True)
+    subprocess.run([*cmd, str(tmp_path / "fresh")], check=True)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["counts"]["reused_chunks"] >= done_before
+    for name in ("pairs.jsonl", "clusters.jsonl", "kept.jsonl"):
+        assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
+
+
+def test_fast_json_path_equals_to_document():
+    """The orjson path gives the same (id, text, date) as to_document, or declines."""
+    from samestory.ingest import Fields, Record, to_document
+
+    lines = [
+        b'{"id": "a", "text": "Rain fell.", "date": "2020-01-01"}\n',
+        b'{"id": 7, "text": "Int id and float date.", "date": 1.5}',
+        b'{"id": 123456789012345678901234567890, "text": "Huge id."}\n',
+        b'{"id": "n", "text": "Null date.", "date": null, "extra": [1, {"x": 2}]}\n',
+        b'{"id": "u", "text": "Caf\\u00e9 \\"quoted\\" \\ud83d\\ude00 ok."}\n',
+        b'{"id": "d", "text": "first", "text": "Duplicate key, last wins."}\n',
+        b'\xef\xbb\xbf{"id": "bom", "text": "Byte order mark."}\n',
+        b'{"id": "big", "text": "Huge number.", "n": 123456789012345678901234567890}\n',
+        b'{"id": "nan", "text": "Not a number.", "n": NaN}\n',
+        b'{"id": "s", "text": "Lone \\ud800 surrogate."}\n',
+        b'{"text": "No id: hashed from the text."}\n',
+        b'{"id": "e", "text": "   "}\n',
+        b'{"id": "z", "text": "NUL \\u0000 inside."}\n',
+        b'{"id": "t", "body": "Wrong field."}\n',
+        b'["not", "an", "object"]\n',
+        b'{"id": "bad" "text": }\n',
+        b'{"id": "l", "text": "Latin-1 \xe9 byte."}\n',
+    ]
+    fields = Fields()
+    taken = 0
+    for n, line in enumerate(lines, 1):
+        fast = local._fast_json(line, fields)
+        doc = to_document(Record("f.jsonl", n, "json", line), fields)
+        if fast is None:
+            continue
+        taken += 1
+        assert isinstance(doc, Document)
+        assert fast == (doc.id, doc.text, doc.published)
+    assert taken == 5

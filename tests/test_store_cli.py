@@ -117,13 +117,15 @@ def test_cli_query_from_stdin(tmp_path: Path) -> None:
 def test_cli_bad_input(tmp_path: Path, capsys) -> None:
     db = str(tmp_path / "idx.db")
     assert main(["index", "add", str(tmp_path / "nope.jsonl"), "--db", db]) == 2
-    assert "nope.jsonl: no such file or directory" in capsys.readouterr().err
+    assert "nope.jsonl: no such file or folder" in capsys.readouterr().err
+    assert not Path(db).exists()  # refused before the index was created
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "ok", "text": "A fine line of text."}\n{"id": broken\n[1, 2]\n\n')
     assert main(["index", "add", str(bad), "--db", db, "--json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out) == {"added": 1, "present": 0, "skipped": 2}
-    assert f"{bad}:2: not a JSON object" in captured.err and f"{bad}:3:" in captured.err
+    assert f"{bad}:2: skipped: malformed JSON" in captured.err
+    assert f"{bad}:3: skipped: a JSON line must be an object" in captured.err
     assert main(["index", "stats", "--db", str(tmp_path / "missing.db")]) == 1
     assert "no index here" in capsys.readouterr().err
     notes = tmp_path / "notes.txt"
@@ -225,3 +227,20 @@ def test_two_concurrent_adds_store_each_document_once(tmp_path: Path) -> None:
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     with Index(db, create=False) as index:
         assert sorted(d.id for d in index.documents()) == [r["id"] for r in records]
+
+
+def test_query_html_report(tmp_path: Path, capsys) -> None:
+    from samestory.samples import load
+
+    db = str(tmp_path / "idx.db")
+    with Index(db) as index:
+        index.add(load())
+    wire = {d.id: d for d in load()}["fish-wire"]
+    query = tmp_path / "q.txt"
+    query.write_text(wire.text)
+    page = tmp_path / "report.html"
+    assert main(["query", str(query), "--db", db, "--html", str(page)]) == 0
+    html = page.read_text()
+    assert "ss-compare" in html and wire.title in html and "duplicate" in html
+    assert "<script>" in html  # the linking script, once per page
+    assert f"HTML report: {page}" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from samestory.errors import (
     SettingsError,
     StoreError,
 )
+from samestory.ingest import Fields, Skipped
 from samestory.pipeline import DedupResult, dedup
 from samestory.store import Index
 
@@ -25,6 +26,7 @@ __all__ = [
     "Dateline",
     "DedupResult",
     "Document",
+    "Fields",
     "Index",
     "InputError",
     "MinHashConfig",
@@ -34,6 +36,7 @@ __all__ = [
     "SamestoryError",
     "Scores",
     "SettingsError",
+    "Skipped",
     "Span",
     "StoreError",
     "__version__",

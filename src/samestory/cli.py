@@ -196,51 +196,19 @@ def _add_query(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--db", required=True, metavar="FILE", help="the index file")
     p.add_argument("--top", type=int, default=10, help="at most this many matches (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object per query and line")
+    p.add_argument("--html", metavar="FILE", help="write the matches compared side by side")
     p.set_defaults(func=_query)
 
 
 def _read_inputs(paths: Sequence[str], skipped: list[str]) -> Iterator[Document]:
-    """Documents from .txt files, folders of them, and JSONL; bad records go to ``skipped``.
+    """Documents of the inputs (every format ingest reads); skip messages go to ``skipped``.
 
-    A minimal reader until ingest's readers take its place.
+    A missing or unknown path is an error here, before any index is opened or created.
     """
-    from pathlib import Path
+    from samestory.ingest import check_paths, read_documents
 
-    files: list[Path] = []
-    for name in paths:
-        path = Path(name)
-        if not path.exists():
-            raise InputError("no such file or directory", path=name)
-        found = sorted(path.rglob("*")) if path.is_dir() else [path]
-        files += [f for f in found if f.is_file() and (f.suffix in (".txt", ".jsonl") or f == path)]
-
-    def read() -> Iterator[Document]:
-        for file in files:
-            if file.suffix != ".jsonl":
-                text = file.read_text(encoding="utf-8", errors="replace")
-                yield Document(text, meta={"path": str(file)})
-                continue
-            with file.open(encoding="utf-8", errors="replace") as lines:
-                for n, line in enumerate(lines, 1):
-                    try:
-                        r = json.loads(line)
-                        field = {k: str(r.get(k) or "") for k in ("id", "title", "source", "url")}
-                        doc = Document(
-                            str(r.get("text") or r.get("body") or ""),
-                            id=field["id"],
-                            title=field["title"],
-                            source=field["source"],
-                            url=field["url"],
-                            published=str(r.get("published") or r.get("date") or ""),
-                            lang=str(r.get("lang") or ""),
-                        )
-                    except (ValueError, AttributeError) as exc:
-                        if line.strip():
-                            skipped.append(f"{file}:{n}: not a JSON object ({exc})")
-                        continue
-                    yield doc
-
-    return read()
+    check_paths(paths)
+    return read_documents(paths, on_skip=lambda s: skipped.append(str(s)))
 
 
 def _open_index(args: argparse.Namespace, *, create: bool = False) -> Any:
@@ -277,7 +245,7 @@ def _index_add(args: argparse.Namespace) -> int:
         )
         added = len(index) - before
     for line in skipped:
-        print(f"samestory: skipped {line}", file=sys.stderr)
+        print(f"samestory: {line}", file=sys.stderr)
     summary = {"added": added, "present": len(ids) - added, "skipped": len(skipped)}
     if args.json:
         print(json.dumps(summary))
@@ -331,9 +299,15 @@ def _query(args: argparse.Namespace) -> int:
         queries: Iterable[Document] = [Document(sys.stdin.read())]
     else:
         queries = _read_inputs([args.file], skipped)
+    pages: list[str] = []
     with _open_index(args) as index:
         for doc in queries:
             matches = index.query(doc, top=args.top)
+            if args.html:
+                from samestory.compare import compare
+                from samestory.report import query_html
+
+                pages.append(query_html(doc, [compare(doc, m.document) for m in matches]))
             if args.json:
                 head = {"id": doc.id, "title": doc.title}
                 print(json.dumps({"query": head, "matches": [m.to_dict() for m in matches]}))
@@ -344,8 +318,24 @@ def _query(args: argparse.Namespace) -> int:
                 overall = m.scores.get("overall", 0.0)
                 print(f"  {rank:>2}. {m.verdict:<10} {overall:.3f}  {m.id}  {m.document.title}")
     for line in skipped:
-        print(f"samestory: skipped {line}", file=sys.stderr)
+        print(f"samestory: {line}", file=sys.stderr)
+    if args.html:
+        _write_query_html(args.html, pages)
+        print(f"samestory: HTML report: {args.html}", file=sys.stderr)
     return 0
+
+
+def _write_query_html(path: str, pages: list[str]) -> None:
+    from pathlib import Path
+
+    # one page per query: the first at PATH, the others numbered beside it
+    target = Path(path)
+    for n, page in enumerate(pages):
+        out = target if n == 0 else target.with_name(f"{target.stem}-{n + 1}{target.suffix}")
+        try:
+            out.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the report ({exc.strerror})", path=str(out)) from exc
 
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -391,21 +381,42 @@ def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from samestory.compare import compare
+    from samestory.report import print_report
     from samestory.samples import DEMO_PAIR, load
+    from samestory.store import Index
 
-    docs = {d.id: d for d in load()}
-    result = compare(docs[DEMO_PAIR[0]], docs[DEMO_PAIR[1]])
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the folder ({exc.strerror})", path=str(out)) from exc
+    samples = load()
+    docs = {d.id: d for d in samples}
+    db = out / "samples.db"
+    with Index(db) as index:
+        index.add(samples)
+        print(f"Indexed {len(samples)} sample articles in {db} ({len(index)} stored).")
+        print("Which stored articles tell the same story as ...")
+        for doc in samples[:: max(1, len(samples) // 4)][:4]:
+            print(f"\n  {doc.title} ({doc.source})")
+            matches = [m for m in index.query(doc, top=5) if m.id != doc.id]
+            for m in matches or []:
+                overall = m.scores.get("overall") or 0.0
+                print(
+                    f"    {m.verdict:10s} {overall:.2f}  {m.document.title} ({m.document.source})"
+                )
+            if not matches:
+                print("    (no other stored article)")
+    print()
+    result = compare(docs[DEMO_PAIR[0]], docs[DEMO_PAIR[1]])
     page = out / "compare.html"
     _write_outputs(result, str(page), as_json=False, quiet=True)
-    from samestory.report import print_report
-
     print_report(result)
     print(f"HTML report: {page.resolve()}")
+    print(
+        f"Browse the index: pip install 'samestory[web]' && samestory serve --db {db} "
+        "then open http://127.0.0.1:8000/"
+    )
     return 0
 
 

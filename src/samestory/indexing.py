@@ -25,12 +25,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import xxhash
 
-from samestory.clean import clean, normalize_for_key
+from samestory.clean import clean_text, normalize_for_key
 from samestory.config import CleanConfig, MinHashConfig
 from samestory.document import Document
 from samestory.lsh import band_keys
-from samestory.minhash import signatures
-from samestory.shingle import shingle_hashes
+from samestory.minhash import signatures_csr
+from samestory.shingle import shingle_batch
 
 __all__ = [
     "Codec",
@@ -71,10 +71,13 @@ class Featurizer:
     def __call__(self, texts: list[tuple[str, str]]) -> list[Features]:
         """The features of each (text, lang), MinHash vectorized over the whole list."""
         cc = self.clean_config
-        cleaned = [clean(t, config=cc, lang=lang or "en").text for t, lang in texts]
-        hashes = [shingle_hashes(c, self.config.ngram) for c in cleaned]
-        full = band_keys(signatures(hashes, self.config), self.bands, self.rows)
+        # the bulk paths (equal to clean().text, shingle_hashes and signatures, and tested so)
+        cleaned = [clean_text(t, config=cc, lang=lang or "en") for t, lang in texts]
+        values, offsets = shingle_batch(cleaned, self.config.ngram)
+        sigs = signatures_csr(values, offsets, self.config)
+        full = band_keys(sigs, self.bands, self.rows)
         keys = (full >> np.uint64(32)).astype(np.int64) - (1 << 31)
+        hashes = [values[offsets[i] : offsets[i + 1]] for i in range(len(cleaned))]
         out = []
         for c, h, k in zip(cleaned, hashes, keys, strict=True):
             fp = pack_fingerprint(np.unique((h >> np.uint64(40)).astype(np.uint32)))

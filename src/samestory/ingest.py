@@ -21,6 +21,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,10 +31,13 @@ from samestory.extract import decode, detect_language, html_document
 
 __all__ = [
     "READERS",
+    "Batch",
     "Fields",
     "Record",
     "Skipped",
+    "batches",
     "check_paths",
+    "pack",
     "read_documents",
     "records",
     "to_document",
@@ -185,6 +189,45 @@ def records(files: Iterable[Path]) -> Iterator[Record]:
             yield from reader(path)
         except (OSError, EOFError) as exc:
             yield Record(str(path), 0, "error", f"unreadable: {exc}")
+
+
+# Records in bulk, as four parallel lists (paths, line numbers, kinds, raw values): cheap to
+# build and to send to a worker process. Blank JSONL lines may be included; skip them.
+Batch = tuple[list[str], list[int], list[str], list[Any]]
+
+
+def pack(records: Iterable[Record], size: int) -> Iterator[Batch]:
+    """Records in batches of ``size``."""
+    it = iter(records)
+    while batch := list(islice(it, size)):
+        yield (
+            [r.path for r in batch],
+            [r.line for r in batch],
+            [r.kind for r in batch],
+            [r.raw for r in batch],
+        )
+
+
+def batches(files: Iterable[Path], size: int) -> Iterator[Batch]:
+    """The records of ``files`` in batches of at most ``size``, one file at a time.
+
+    JSONL files are read a batch of raw lines at a time without a Python step per line (the
+    lines include blank ones); other formats go through :func:`records`.
+    """
+    for path in files:
+        reader = _reader(path) if str(path) != STDIN else None
+        if reader is not _read_jsonl:
+            yield from pack(records([path]), size)
+            continue
+        try:
+            with _open_binary(path) as fh:
+                first = 1
+                while lines := list(islice(fh, size)):
+                    n = len(lines)
+                    yield [str(path)] * n, list(range(first, first + n)), ["json"] * n, lines
+                    first += n
+        except (OSError, EOFError) as exc:
+            yield [str(path)], [0], ["error"], [f"unreadable: {exc}"]
 
 
 def _field(obj: dict[str, Any], name: str) -> str:

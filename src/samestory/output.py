@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Sequence
+from itertools import compress
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from samestory.errors import MissingDependency
 
-__all__ = ["write_dedup", "write_summary"]
+__all__ = ["cluster_rows", "write_dedup", "write_summary"]
 
 
 def _rows_pairs(ids: Sequence[str], pairs: np.ndarray, sim: np.ndarray) -> Iterator[dict[str, Any]]:
@@ -25,7 +26,7 @@ def _rows_pairs(ids: Sequence[str], pairs: np.ndarray, sim: np.ndarray) -> Itera
         yield {"a": ids[i], "b": ids[j], "jaccard": round(s, 6)}
 
 
-def _rows_clusters(
+def cluster_rows(
     ids: Sequence[str], labels: np.ndarray, roots: np.ndarray, kept: np.ndarray, by_date: np.ndarray
 ) -> Iterator[dict[str, Any]]:
     from samestory.cluster import EARLIEST_DATE, LONGEST_TEXT
@@ -120,11 +121,10 @@ def _write_kept(
     fh, tmp = _atomic(out / "kept.jsonl", "wb")
     with fh:
         for c, path in enumerate(chunk_files):
+            keep = (~drop[starts[c] : starts[c + 1]]).tolist()
             with open(path, "rb") as src:
-                for k, line in enumerate(src):
-                    if not drop[starts[c] + k]:
-                        fh.write(line)
-                        n += 1
+                fh.writelines(compress(src.readlines(), keep))
+            n += sum(keep)
     os.replace(tmp, out / "kept.jsonl")
     return n
 
@@ -136,9 +136,8 @@ def write_dedup(
     pairs: np.ndarray,
     similarity: np.ndarray,
     labels: np.ndarray,
-    roots: np.ndarray,
     kept: np.ndarray,
-    by_date: np.ndarray,
+    clusters: Sequence[dict[str, Any]],
     chunk_records: Sequence[Path],
     starts: np.ndarray,
     fmt: str = "jsonl",
@@ -149,9 +148,7 @@ def write_dedup(
     ext = "parquet" if fmt == "parquet" else "jsonl"
     counts = {
         "pairs": write(out / f"pairs.{ext}", _rows_pairs(ids, pairs, similarity)),
-        "clusters": write(
-            out / f"clusters.{ext}", _rows_clusters(ids, labels, roots, kept, by_date)
-        ),
+        "clusters": write(out / f"clusters.{ext}", iter(clusters)),
     }
     drop = labels != np.arange(len(labels))  # every non-root member ...
     drop[labels[kept]] = True  # ... and every root ...

@@ -18,7 +18,7 @@ from typing import Any
 from samestory.config import CleanConfig, DedupConfig, MinHashConfig
 from samestory.document import Document
 from samestory.errors import SettingsError
-from samestory.ingest import Fields, Record, Skipped, check_paths, records
+from samestory.ingest import Batch, Fields, Record, Skipped, batches, check_paths, pack
 
 __all__ = ["DedupResult", "dedup"]
 
@@ -50,13 +50,6 @@ def _doc_records(docs: Iterable[Document | dict[str, Any]]) -> Iterator[Record]:
             yield Record("<python>", n, "row", {k: "" if v is None else v for k, v in doc.items()})
         else:
             yield Record("<python>", n, "doc", doc)
-
-
-def _record_size(record: Record) -> int:
-    raw = record.raw
-    if isinstance(raw, (bytes, bytearray)):
-        return len(raw)
-    return 0
 
 
 def dedup(
@@ -108,7 +101,7 @@ def dedup(
         [['a', 'b']]
     """
     from samestory.engines.local import run_local
-    from samestory.output import _pyarrow, _rows_clusters, write_dedup, write_summary
+    from samestory.output import _pyarrow, cluster_rows, write_dedup, write_summary
 
     if fmt not in ("jsonl", "parquet"):
         raise SettingsError(f"format must be 'jsonl' or 'parquet', got {fmt!r}")
@@ -131,16 +124,18 @@ def dedup(
     items = source if isinstance(source, Sequence) else None
     if items is not None and all(isinstance(s, (str, os.PathLike)) for s in items):
         files = check_paths(items)  # type: ignore[arg-type]
-        stream: Iterable[Record] = records(files)
+        stream: Iterable[Batch] = batches(files, chunk_size)
         total = sum(f.stat().st_size for f in files if f.suffix != ".gz" and str(f) != "-")
+        inputs = [_identity(f) for f in files]
     else:
-        stream = _doc_records(source)  # type: ignore[arg-type]
+        stream = pack(_doc_records(source), chunk_size)  # type: ignore[arg-type]
         total = 0
+        inputs = ["<python>"]
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="samestory-"))
     if fmt == "parquet":
         _pyarrow()  # fail before any work when the extra is missing
     report = on_skip or _stderr_skips()
-    bar = _Progress(total) if progress else None
+    bar: _Progress | None = None  # started at the first chunk, after the workers forked
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     examples: list[dict[str, Any]] = []
@@ -154,10 +149,13 @@ def dedup(
             if len(examples) < 100:
                 examples.append({"path": path, "line": line, "reason": reason})
             report(Skipped(path, line, reason))
-        if bar is not None:
+        nonlocal bar
+        if progress:
+            if bar is None:
+                bar = _Progress(total, started)
             bar.advance(meta["bytes"], counts["documents"])
 
-    t0 = time.perf_counter()
+    t0 = started = time.perf_counter()
     try:
         result = run_local(
             stream,
@@ -167,10 +165,14 @@ def dedup(
             jobs=jobs,
             chunk_size=chunk_size,
             on_chunk=on_chunk,
+            inputs=inputs,
         )
-    finally:
+    except BaseException:
         if bar is not None:
-            bar.close()
+            bar.close(finished=False)
+        raise
+    if bar is not None:
+        bar.close(finished=True)
     store = result.store
     ids = store.ids()
     n_docs = store.n_docs
@@ -203,15 +205,15 @@ def dedup(
         "skipped_by_reason": dict(sorted(reasons.items())),
         "skipped_examples": examples,
     }
+    clusters = list(cluster_rows(ids, result.labels, result.roots, result.kept, result.by_date))
     written = write_dedup(
         out_dir,
         ids=ids,
         pairs=result.pairs,
         similarity=result.similarity,
         labels=result.labels,
-        roots=result.roots,
         kept=result.kept,
-        by_date=result.by_date,
+        clusters=clusters,
         chunk_records=[store.records_path(m["chunk"]) for m in store.metas],
         starts=store.starts,
         fmt=fmt,
@@ -222,7 +224,6 @@ def dedup(
     summary["docs_per_s"] = round(counts["records"] / max(timings["total_s"], 1e-9), 1)
     summary["outputs"] = written
     write_summary(out_dir, summary)
-    clusters = list(_rows_clusters(ids, result.labels, result.roots, result.kept, result.by_date))
     kept_set = {c["kept"] for c in clusters}
     dropped = [m for c in clusters for m in c["members"] if m not in kept_set]
     pairs = [
@@ -230,6 +231,14 @@ def dedup(
         for (i, j), s in zip(result.pairs.tolist(), result.similarity.tolist(), strict=True)
     ]
     return DedupResult(out_dir, pairs, clusters, dropped, summary)
+
+
+def _identity(path: Path) -> str:
+    """Path, size and modification time: a changed input never reuses old chunks."""
+    if str(path) == "-":
+        return "<stdin>"
+    st = path.stat()
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def _cluster_sizes(labels: Any) -> Any:
@@ -255,7 +264,7 @@ def _stderr_skips() -> Callable[[Skipped], None]:
 class _Progress:
     """A rich progress bar on stderr: input read, documents, docs/s, ETA."""
 
-    def __init__(self, total_bytes: int) -> None:
+    def __init__(self, total_bytes: int, started: float) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -265,7 +274,7 @@ class _Progress:
             TimeRemainingColumn,
         )
 
-        self.start = time.perf_counter()
+        self.start = started
         self.progress = Progress(
             TextColumn("dedup"),
             BarColumn(),
@@ -283,5 +292,8 @@ class _Progress:
         rate = docs / max(time.perf_counter() - self.start, 1e-9)
         self.progress.update(self.task, advance=nbytes, docs=f"{docs:,}", rate=f"{rate:,.0f}")
 
-    def close(self) -> None:
+    def close(self, *, finished: bool) -> None:
+        task = self.progress.tasks[0]
+        if finished and task.total:  # blank lines are not counted as they go
+            self.progress.update(self.task, completed=task.total)
         self.progress.stop()

@@ -14,9 +14,16 @@ import html
 import itertools
 from typing import Any
 
-from samestory.document import Comparison
+from samestory.document import Comparison, Document
 
-__all__ = ["REPORT_CSS", "REPORT_JS", "comparison_fragment", "comparison_html", "print_report"]
+__all__ = [
+    "REPORT_CSS",
+    "REPORT_JS",
+    "comparison_fragment",
+    "comparison_html",
+    "print_report",
+    "query_html",
+]
 
 _VERDICT_STYLE = {
     "duplicate": "bold white on red",
@@ -184,16 +191,18 @@ REPORT_CSS = """
 
 REPORT_JS = """
 (function(){
-  function all(p){return document.querySelectorAll('.ss-compare mark[data-p="'+p+'"]');}
-  document.querySelectorAll('.ss-compare mark[data-p]').forEach(function(m){
+  document.querySelectorAll('.ss-compare').forEach(function(root){
+  function all(p){return root.querySelectorAll('mark[data-p="'+p+'"]');}
+  root.querySelectorAll('mark[data-p]').forEach(function(m){
     var p=m.getAttribute('data-p');
     m.addEventListener('mouseenter',function(){all(p).forEach(function(x){x.classList.add('hot');});});
     m.addEventListener('mouseleave',function(){all(p).forEach(function(x){x.classList.remove('hot');});});
     m.addEventListener('click',function(){
       var side=m.getAttribute('data-side')==='a'?'b':'a';
-      var t=document.querySelector('.ss-compare mark[data-p="'+p+'"][data-side="'+side+'"]');
+      var t=root.querySelector('mark[data-p="'+p+'"][data-side="'+side+'"]');
       if(t){t.scrollIntoView({behavior:'smooth',block:'center'});}
     });
+  });
   });
 })();
 """
@@ -290,6 +299,38 @@ def comparison_fragment(comparison: Comparison) -> str:
     )
 
 
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{_e(title)}</title><style>{REPORT_CSS}</style></head><body>"
+        f"{body}<script>{REPORT_JS}</script></body></html>\n"
+    )
+
+
+def query_html(query: Document, comparisons: list[Comparison]) -> str:
+    """One self-contained page: the stored matches of ``query``, each compared side by side.
+
+    ``comparisons`` are ``compare(query, match)`` for each match, best first.
+    """
+    rows = "".join(
+        f"<tr><td><span class='ss-verdict v-{_e(c.verdict)}'>{_e(c.verdict)}</span></td>"
+        f"<td><a href='#m{n}'>{_e(c.b.title or c.b.id)}</a></td><td>{_e(c.b.source)}</td>"
+        f"<td>{_e(c.b.published)}</td><td>{_fmt(c.scores.overall)}</td></tr>"
+        for n, c in enumerate(comparisons)
+    )
+    head = (
+        f"<h1>{len(comparisons)} stored match{'es' if len(comparisons) != 1 else ''} for "
+        f"{_e(query.title or query.id)}</h1><table class='ss-scores'><tr><th>verdict</th>"
+        f"<th>article</th><th>source</th><th>date</th><th>overall</th></tr>{rows}</table>"
+    )
+    sections = "".join(
+        f"<section id='m{n}'><hr>{comparison_fragment(c)}</section>"
+        for n, c in enumerate(comparisons)
+    )
+    return _page(f"samestory: matches for {query.title or query.id}", head + sections)
+
+
 def comparison_html(comparison: Comparison) -> str:
     """A self-contained HTML page (inline CSS and JS, no external resources).
 
@@ -301,9 +342,4 @@ def comparison_html(comparison: Comparison) -> str:
     """
     title = f"samestory: {comparison.verdict} — {comparison.a.title or comparison.a.id} / "
     title += comparison.b.title or comparison.b.id
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{_e(title)}</title><style>{REPORT_CSS}</style></head><body>"
-        f"{comparison_fragment(comparison)}<script>{REPORT_JS}</script></body></html>\n"
-    )
+    return _page(title, comparison_fragment(comparison))

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -25,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from samestory.clean import clean_text
 from samestory.cluster import components, parse_date, representatives
 from samestory.config import DedupConfig
 from samestory.errors import SettingsError
-from samestory.ingest import Fields, Record, Skipped, to_document
+from samestory.ingest import MAX_TEXT_CHARS, Batch, Fields, Record, Skipped, to_document
 from samestory.lsh import band_keys, candidate_pairs
 from samestory.minhash import signatures_csr
 from samestory.shingle import jaccard_batch, shingle_batch_details
@@ -76,43 +78,41 @@ def _record_json(record: Record, doc: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
-def _pack(records: list[Record]) -> tuple[list[str], list[int], list[str], list[Any]]:
-    """Records as four plain lists: far cheaper to send to a worker than dataclasses."""
-    return (
-        [r.path for r in records],
-        [r.line for r in records],
-        [r.kind for r in records],
-        [r.raw for r in records],
-    )
-
-
 def process_chunk(
-    work: str,
-    index: int,
-    records: list[Record] | tuple[list[str], list[int], list[str], list[Any]],
-    config: DedupConfig,
-    fields: Fields,
+    work: str, index: int, batch: Batch, config: DedupConfig, fields: Fields
 ) -> dict[str, Any]:
     """Stage 1 for one chunk: parse, clean, shingle, MinHash; write its files. Returns its meta."""
-    if isinstance(records, tuple):
-        records = [Record(*r) for r in zip(*records, strict=True)]
     skipped: list[list[Any]] = []
     ids: list[str] = []
     texts: list[str] = []
     dates: list[float] = []
     lines: list[bytes] = []
     records_of: list[tuple[str, int]] = []
-    for record in records:
-        doc = to_document(record, fields)
-        if isinstance(doc, Skipped):
-            skipped.append([doc.path, doc.line, doc.reason])
-            continue
-        records_of.append((record.path, record.line))
+    n_records = n_bytes = 0
+    for path, number, kind, raw in zip(*batch, strict=True):
+        if kind == "json" and not raw.strip():
+            continue  # blank JSONL lines are not records
+        n_records += 1
+        if isinstance(raw, (bytes, bytearray)):
+            n_bytes += len(raw)
+        fast = _fast_json(raw, fields) if kind == "json" else None
+        if fast is not None:
+            doc_id, text, published = fast
+            line = raw if raw.endswith(b"\n") else raw + b"\n"
+        else:
+            record = Record(path, number, kind, raw)
+            doc = to_document(record, fields)
+            if isinstance(doc, Skipped):
+                skipped.append([doc.path, doc.line, doc.reason])
+                continue
+            doc_id, text, published = doc.id, doc.text, doc.published
+            line = _record_json(record, doc)
+        records_of.append((path, number))
+        ids.append(doc_id)
         # whitespace is not collapsed: the shingles only need the words
-        ids.append(doc.id)
-        texts.append(clean_text(doc.text, config=config.clean, collapse=False))
-        dates.append(parse_date(doc.published) if doc.published else np.nan)
-        lines.append(_record_json(record, doc))
+        texts.append(clean_text(text, config=config.clean, collapse=False))
+        dates.append(parse_date(published) if published else np.nan)
+        lines.append(line)
     mh = config.minhash
     values, offsets, n_words, seq = shingle_batch_details(texts, mh.ngram)
     if (n_words == 0).any():
@@ -143,8 +143,9 @@ def process_chunk(
     os.replace(f"{base}.records.tmp", f"{base}.records.jsonl")
     meta = {
         "chunk": index,
-        "records": len(records),
-        "bytes": sum(_size(r) for r in records),
+        "lines": len(batch[0]),
+        "records": n_records,
+        "bytes": n_bytes,
         "ids": ids,
         "skipped": skipped,
         "fingerprint": config.fingerprint(),
@@ -153,9 +154,34 @@ def process_chunk(
     return meta
 
 
-def _size(record: Record) -> int:
-    raw = record.raw
-    return len(raw) if isinstance(raw, (bytes, bytearray)) else 0
+def _fast_json(raw: bytes, fields: Fields) -> tuple[str, str, str] | None:
+    """(id, text, date) of a plain JSONL record, parsed by orjson without a Document.
+
+    None whenever the record needs :func:`to_document` to decide (orjson refuses it, it is
+    not an object, the text is missing, empty, too long or suspicious, the id or date is not
+    a non-empty string): the fast path only takes records whose result is certainly the same.
+    """
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict:
+        return None
+    text = obj.get(fields.text)
+    if type(text) is not str or len(text) > MAX_TEXT_CHARS or "\x00" in text or "\ufffd" in text:
+        return None
+    if not text.strip():
+        return None
+    doc_id, date = obj.get(fields.id), obj.get(fields.date)
+    # only strings (or a missing date): orjson reads an integer beyond 64 bits as a float,
+    # whose str() would differ from json's; to_document decides those
+    if type(doc_id) is not str or not doc_id:
+        return None
+    if date is None:
+        date = ""
+    elif type(date) is not str:
+        return None
+    return doc_id, text, date
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -192,17 +218,6 @@ class ChunkStore:
         return self.work / f"c{chunk:06d}.records.jsonl"
 
 
-def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    batch: list[Record] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _load_done(path: Path, fingerprint: str) -> dict[str, Any] | None:
     try:
         meta: dict[str, Any] = json.loads(path.read_text())
@@ -212,7 +227,7 @@ def _load_done(path: Path, fingerprint: str) -> dict[str, Any] | None:
 
 
 def stage_chunks(
-    records: Iterable[Record],
+    batches: Iterable[Batch],
     *,
     work: Path,
     config: DedupConfig,
@@ -220,12 +235,18 @@ def stage_chunks(
     jobs: int,
     chunk_size: int,
     on_chunk: Callable[[dict[str, Any], bool], None] | None = None,
+    inputs: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Stage 1 over all chunks; completed chunks from an earlier run are reused."""
     work.mkdir(parents=True, exist_ok=True)
     fingerprint = config.fingerprint()
     run_file = work / "run.json"
-    run = {"fingerprint": fingerprint, "chunk_size": chunk_size, "fields": list(_astuple(fields))}
+    run = {
+        "fingerprint": fingerprint,
+        "chunk_size": chunk_size,
+        "fields": list(_astuple(fields)),
+        "inputs": inputs or [],
+    }
     if run_file.exists():
         try:
             previous = json.loads(run_file.read_text())
@@ -233,7 +254,8 @@ def stage_chunks(
             previous = None
         if previous is not None and previous != run:
             raise SettingsError(
-                f"{work} holds a run with other settings; use another --out or delete {work}"
+                f"{work} holds a run with other settings or inputs; "
+                f"use another --out or delete {work}"
             )
     _write_json(run_file, run)
     metas: dict[int, dict[str, Any]] = {}
@@ -246,11 +268,12 @@ def stage_chunks(
     pending: set[Future[dict[str, Any]]] = set()
     pool = None
     if jobs > 1:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+        _warm(config)
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context())
     try:
-        for index, batch in enumerate(_chunks(records, chunk_size)):
+        for index, batch in enumerate(batches):
             done = _load_done(work / f"c{index:06d}.done.json", fingerprint)
-            if done is not None and done["records"] == len(batch):
+            if done is not None and done["lines"] == len(batch[0]):
                 finish(done, True)
                 continue
             if pool is None:
@@ -260,14 +283,33 @@ def stage_chunks(
                 completed, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in completed:
                     finish(fut.result(), False)
-            packed = _pack(batch)
-            pending.add(pool.submit(process_chunk, str(work), index, packed, config, fields))
+            pending.add(pool.submit(process_chunk, str(work), index, batch, config, fields))
         for fut in pending:
             finish(fut.result(), False)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return [metas[i] for i in sorted(metas)]
+
+
+def _context() -> Any:
+    """fork where it is safe (workers inherit the loaded kernels and word list), else spawn.
+
+    Python 3.12+ warns about fork in a process with threads, so it gets forkserver there.
+    """
+    if sys.platform == "linux" and sys.version_info < (3, 12):
+        return get_context("fork")
+    return get_context("forkserver" if sys.platform == "linux" else "spawn")
+
+
+def _warm(config: DedupConfig) -> None:
+    """Load the numba kernels and the word list once, before the workers are forked."""
+    text = clean_text("A govern-ment an-nounced it.", config=config.clean, collapse=False)
+    values, offsets, _, _ = shingle_batch_details([text], config.minhash.ngram)
+    if not config.exact_only:
+        bands, rows = config.bands_rows()
+        band_keys(signatures_csr(values, offsets, config.minhash), bands, rows)
+    candidate_pairs(np.zeros((2, 1), dtype=np.uint64))
 
 
 def _astuple(fields: Fields) -> tuple[str, ...]:
@@ -328,7 +370,7 @@ def _similarity(store: ChunkStore, cand: np.ndarray, *, exact: bool) -> np.ndarr
 
 
 def run_local(
-    records: Iterable[Record],
+    batches: Iterable[Batch],
     *,
     work: Path,
     config: DedupConfig,
@@ -336,17 +378,23 @@ def run_local(
     jobs: int = 1,
     chunk_size: int = 10_000,
     on_chunk: Callable[[dict[str, Any], bool], None] | None = None,
+    inputs: list[str] | None = None,
 ) -> LocalResult:
-    """Both stages. ``on_chunk(meta, reused)`` is called as each chunk completes."""
+    """Both stages. ``on_chunk(meta, reused)`` is called as each chunk completes.
+
+    ``inputs`` identifies the input (paths, sizes, times): chunks of another input are
+    never reused.
+    """
     t0 = time.perf_counter()
     metas = stage_chunks(
-        records,
+        batches,
         work=work,
         config=config,
         fields=fields or Fields(),
         jobs=jobs,
         chunk_size=chunk_size,
         on_chunk=on_chunk,
+        inputs=inputs,
     )
     stage1 = time.perf_counter() - t0
     result = find_duplicates(ChunkStore(work, metas), config)
