@@ -172,3 +172,45 @@ def test_stories_are_kept_on_remove_and_rebuilt(tmp_path: Path) -> None:
         after = ix.stories(limit=100, min_size=1)
         assert sum(s["size"] for s in after) == len(ix)
         assert len(after) == len(before)
+
+
+def test_sigkilled_embedding_add_rerun_is_consistent(tmp_path: Path) -> None:
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = random.Random(5)
+    words = OTHER.lower().replace(",", "").replace(".", "").split()
+    records = [
+        {"id": f"d{i:04d}", "text": " ".join(rng.choice(words) for _ in range(20)) + "."}
+        for i in range(400)
+    ]
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    db = tmp_path / "killed.db"
+    cmd = [sys.executable, "-m", "samestory.cli", "index", "add", str(data), "--db", str(db)]
+    cmd += ["--embed", "--batch-size", "10", "--quiet"]
+    proc = subprocess.Popen(cmd)
+    deadline, seen = time.monotonic() + 120, 0
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            with Index(db, create=False) as ix:
+                seen = len(ix)
+        except StoreError:  # not created yet
+            pass
+        if seen >= 30:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    assert proc.wait(timeout=60) == -signal.SIGKILL, "the add ended before it could be killed"
+    with Index(db, create=False) as ix:
+        stats = ix.stats()
+        assert 30 <= stats["documents"] < len(records) and stats["vectors"] == stats["documents"]
+    assert subprocess.run(cmd, check=False, timeout=300).returncode == 0
+    with Index(db, create=False) as ix:
+        assert sorted(d.id for d in ix.documents()) == [r["id"] for r in records]
+        stats = ix.stats()
+        assert stats["vectors"] == len(records)
+        assert sum(s["size"] for s in ix.stories(limit=1000, min_size=1)) == len(records)
