@@ -9,8 +9,10 @@ with embeddings on, the nearest earlier document whose title+lead vector has a c
 least ``STORY_COSINE`` (reports of one event; on the samples, reports of one event score
 0.63-0.98 and reports of a similar but different event at most 0.60) and a cosine of at least
 ``STORY_COSINE - FOUNDER_SLACK`` with the story's first document (no drift along chains).
-No ``compare`` runs on add: it would cost a hundred times the embedding. Assignment runs in
-the add's transaction, so a killed add leaves no document without its story.
+The embedding match found so is confirmed with ``compare`` (verdict duplicate, reuse,
+rewrite or same-story; one or a few pairs a document, milliseconds each), else the next one is
+tried. Assignment runs in the add's transaction, so a killed add leaves no document without
+its story.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ STORY_COSINE = 0.65
 # (cosine - slack): without it, chains of look-alike reports (quarterly results) drift into
 # one story (95 of 1,000 Reuters bodies did)
 FOUNDER_SLACK = 0.1
+JOINING = frozenset({"duplicate", "reuse", "rewrite", "same-story"})
 _CANDIDATES = 50
 
 
@@ -109,12 +112,23 @@ class StoryTable:
             found = self.db.execute(
                 "SELECT v.vec FROM members m JOIN vectors v ON v.n = m.story WHERE m.n = ?", (m,)
             ).fetchone()
-            if found is None:  # its story's first document is gone: no drift check
-                return m
-            first = np.frombuffer(found[0], dtype=np.float16).astype(np.float32)
-            if float(first @ vec) >= self.cosine - FOUNDER_SLACK:
+            if found is not None:  # (its story's first document may be gone: no drift check)
+                first = np.frombuffer(found[0], dtype=np.float16).astype(np.float32)
+                if float(first @ vec) < self.cosine - FOUNDER_SLACK:
+                    continue
+            if self._same_event(n, m):
                 return m
         return None
+
+    def _same_event(self, n: int, m: int) -> bool:
+        """Whether ``compare`` calls rows ``n`` and ``m`` one story (a few ms a pair)."""
+        from samestory.compare import compare
+
+        docs = []
+        for row in (n, m):
+            key, rec = self.db.execute("SELECT id, record FROM docs WHERE n = ?", (row,)).fetchone()
+            docs.append(self.unpack(key, rec))
+        return compare(docs[0], docs[1]).verdict in JOINING
 
     def remove(self, n: int) -> None:
         """Take row ``n`` out of its story (in the remove's transaction)."""
