@@ -136,7 +136,7 @@ def test_export_reimports(index: Index, tmp_path: Path) -> None:
 def test_stats(index: Index) -> None:
     index.add([Document(FLOOD), Document(BUDGET)])
     stats = index.stats()
-    assert stats["documents"] == 2 and stats["schema_version"] == 1
+    assert stats["documents"] == 2 and stats["schema_version"] == 2
     assert stats["band_rows"] == 2 * stats["settings"]["bands"]
     assert stats["bytes"] > 0 and stats["settings"]["minhash"]["ngram"] == 5
 
@@ -226,16 +226,16 @@ def test_migrations_upgrade_an_older_file(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "old.db"
     with Index(path) as ix:
         ix.add([Document(FLOOD, id="flood")])
-    step = (2, "embeddings", "CREATE TABLE embeddings (n INTEGER PRIMARY KEY, vector BLOB)")
+    step = (3, "embeddings", "CREATE TABLE embeddings (n INTEGER PRIMARY KEY, vector BLOB)")
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, step])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
     with Index(path) as ix:
-        assert ix.stats()["schema_version"] == 2
+        assert ix.stats()["schema_version"] == 3
         assert ix._db.execute("SELECT count(*) FROM embeddings").fetchone() == (0,)
         assert ix.get("flood").text == FLOOD
     with Index(path) as ix:  # applied once
         versions = ix._db.execute("SELECT version FROM migrations ORDER BY version").fetchall()
-        assert versions == [(1,), (2,)]
+        assert versions == [(1,), (2,), (3,)]
 
 
 def test_other_storage_format_is_refused(tmp_path: Path) -> None:
@@ -247,3 +247,13 @@ def test_other_storage_format_is_refused(tmp_path: Path) -> None:
         db.execute("UPDATE meta SET value = ? WHERE key = 'settings'", (json.dumps(values),))
     with pytest.raises(StoreError, match="stored in format 'shingles-u32-v0'"):
         Index(path)
+
+
+def test_near_duplicates_share_a_story_without_embeddings(index: Index) -> None:
+    index.add([Document(FLOOD, id="a"), Document(BUDGET, id="b"), Document(FLOOD_COPY, id="c")])
+    stories = index.stories()
+    assert [[m["id"] for m in s["members"]] for s in stories] == [["a", "c"]]
+    assert index.story_of("a") == index.story_of("c") != index.story_of("b")
+    assert index.stats()["stories"] == 2
+    index.remove("a")
+    assert index.stories() == [] and index.stats()["stories"] == 2

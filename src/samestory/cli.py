@@ -179,6 +179,14 @@ def _add_index(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add.add_argument("--batch-size", type=int, default=1000, help="documents per transaction")
     add.add_argument("--workers", type=int, default=1, help="processes that shingle and hash")
     add.add_argument("--strict", action="store_true", help="stop at the first bad record")
+    add.add_argument(
+        "--embed",
+        nargs="?",
+        const="minilm",
+        metavar="MODEL",
+        help="store embeddings (minilm, or use: multilingual) for same-story queries; "
+        "kept in the file (needs the embed extra)",
+    )
     add.set_defaults(func=_index_add)
     stats = isub.add_parser("stats", help="counts, sizes and settings of an index")
     stats.set_defaults(func=_index_stats)
@@ -224,7 +232,7 @@ def _read_inputs(
 def _open_index(args: argparse.Namespace, *, create: bool = False) -> Any:
     from samestory.store import Index
 
-    return Index(args.db, create=create)
+    return Index(args.db, create=create, embed=getattr(args, "embed", None))
 
 
 def _progress(args: argparse.Namespace, what: str) -> Any:
@@ -298,7 +306,8 @@ def _index_rebuild(args: argparse.Namespace) -> int:
     with _open_index(args) as index, _progress(args, "documents") as bar:
         task = bar.add_task("rebuild")
         count = index.rebuild(progress=lambda n: bar.advance(task, n))
-    _say(args, f"rebuilt the bands and fingerprints of {count:,} documents in {args.db}")
+        ann = " and the embedding index" if index.embed else ""
+    _say(args, f"rebuilt the bands, fingerprints{ann} of {count:,} documents in {args.db}")
     return 0
 
 

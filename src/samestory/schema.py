@@ -33,7 +33,7 @@ __all__ = [
     "version",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # how the stored fingerprint and texts are encoded; part of the settings fingerprint
 FORMAT = "shingles-u24-v1;bands-i32-v1;deflate-zdict-v1"
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -52,6 +52,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         CREATE TABLE bands (key INTEGER NOT NULL, n INTEGER NOT NULL,
                             PRIMARY KEY (key, n)) WITHOUT ROWID;
+        """,
+    ),
+    (
+        2,
+        "document embeddings (float16), stories and their members",
+        """
+        CREATE TABLE vectors (n INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+        CREATE TABLE stories (id INTEGER PRIMARY KEY, size INTEGER NOT NULL);
+        CREATE TABLE members (n INTEGER PRIMARY KEY, story INTEGER NOT NULL);
+        CREATE INDEX members_story ON members (story, n);
         """,
     ),
 ]

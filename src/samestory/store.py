@@ -16,8 +16,10 @@ Every add runs in transactions of one batch each (WAL mode): a killed add leaves
 batches, and rerunning it skips what is present, so every document is there exactly once.
 Readers in other processes keep answering while an add runs.
 
-The ANN index over embeddings (a later issue) belongs beside ``bands``: a table of embeddings
-here and an index file beside the database that :meth:`Index.rebuild` rebuilds.
+Embeddings are opt-in, a setting of the file (``Index(path, embed=True)``): each document's
+title and lead is embedded on add and its float16 vector stored in ``vectors`` in the same
+transaction as the document; nearest neighbours come from exact search or an ANN file beside
+the database (see :mod:`samestory.ann`), which :meth:`Index.rebuild` recreates.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from samestory.ann import Vectors, encode
 from samestory.config import CleanConfig, MinHashConfig
 from samestory.document import Document
 from samestory.errors import SettingsError, StoreError
@@ -44,6 +47,7 @@ from samestory.indexing import (
     record_fields,
 )
 from samestory.schema import Transaction, meta, migrate, settings, version
+from samestory.story_table import StoryTable
 
 __all__ = ["Index", "Match"]
 
@@ -90,6 +94,11 @@ class Index:
         clean_config: cleaning settings, checked the same way.
         create: make a new index when ``path`` does not exist (else StoreError).
         cache_mb: SQLite page cache of this connection, in MiB.
+        embed: store embeddings and query through them: ``True`` (MiniLM) or a model name
+            of :mod:`samestory.embed`; kept in the file, so ``None`` (the default) follows the
+            file. Turning it on for a file with documents embeds them on the next add or
+            rebuild. Another model than the file's is refused with StoreError.
+        ann_floor: the least cosine for an embedding neighbour to be related to a query.
 
     Example:
         >>> import os, tempfile
@@ -108,6 +117,8 @@ class Index:
         clean_config: CleanConfig | None = None,
         create: bool = True,
         cache_mb: int = 64,
+        embed: bool | str | None = None,
+        ann_floor: float = 0.5,
     ) -> None:
         self.path = Path(path)
         self.create = create
@@ -137,6 +148,31 @@ class Index:
             raise
         self._featurizer = Featurizer(self.config, self.clean_config, self.bands, self.rows)
         self._codec = Codec(meta(self._db, "zdict"))
+        self.ann_floor = ann_floor
+        self.embed = self._embed_setting(embed)
+        self._vectors = Vectors(self._db, self.path, model=self.embed) if self.embed else None
+        self._stories = StoryTable(
+            self._db,
+            threshold=self.config.threshold,
+            vectors=self._vectors,
+            unpack=self._unpack_row,
+        )
+
+    def _embed_setting(self, embed: bool | str | None) -> str | None:
+        """The embedding model of the file (written when first asked for), or None."""
+        from samestory.embed import MODELS
+
+        own = meta(self._db, "embed")
+        want = "minilm" if embed is True else embed or None
+        if want is not None and want not in MODELS:
+            raise SettingsError(f"unknown embedding model {want!r}; choose one of {MODELS}")
+        if own is not None and want is not None and own != want:
+            raise StoreError(f"{self.path} embeds with {own!r}, not {want!r}")
+        if own is None and want is not None:
+            with Transaction(self._db):
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('embed', ?)", (want,))
+            own = meta(self._db, "embed")
+        return str(own) if own else None
 
     # -- writing -------------------------------------------------------------------------
     def add(
@@ -166,17 +202,54 @@ class Index:
         ids: list[str] = []
         batches = featurize(stream, self._featurizer, batch_size=batch_size, workers=workers)
         for batch, feats in batches:
+            vecs = self._embed_new(batch)
             with Transaction(self._db):
-                ids.extend(self._insert(batch, feats))
+                ids.extend(self._insert(batch, feats, vecs))
             if progress is not None:
                 progress(len(batch))
+        if self._vectors is not None:
+            self._embed_missing(batch_size)
+            self._vectors.flush()
         self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         return ids
 
-    def _insert(self, batch: list[Document], feats: list[Features]) -> list[str]:
+    def _embed_new(self, batch: list[Document]) -> dict[int, bytes]:
+        """Vectors (by position in ``batch``) of the documents whose id is not stored yet."""
+        if self._vectors is None:
+            return {}
+        new = [
+            i
+            for i, d in enumerate(batch)
+            if self._db.execute(
+                "SELECT 1 FROM docs WHERE id = ?", (d.id.encode("utf-8", "surrogatepass"),)
+            ).fetchone()
+            is None
+        ]
+        blobs = encode(self._vectors.embed([batch[i] for i in new]))
+        return dict(zip(new, blobs, strict=True))
+
+    def _embed_missing(self, batch_size: int) -> int:
+        """Embed the stored documents that have no vector (embeddings turned on late)."""
+        assert self._vectors is not None
+        count = 0
+        while ns := self._vectors.missing(batch_size):
+            marks = ",".join("?" * len(ns))
+            rows = self._db.execute(f"SELECT n, id, record FROM docs WHERE n IN ({marks})", ns)
+            pairs = [(n, self._unpack_row(key, rec)) for n, key, rec in rows.fetchall()]
+            blobs = encode(self._vectors.embed([d for _, d in pairs]))
+            with Transaction(self._db):
+                self._vectors.insert([(n, b) for (n, _), b in zip(pairs, blobs, strict=True)])
+            count += len(pairs)
+        return count
+
+    def _insert(
+        self, batch: list[Document], feats: list[Features], vecs: dict[int, bytes]
+    ) -> list[str]:
         ids: list[str] = []
         bands: list[tuple[int, int]] = []
-        for doc, (text_key, fp, keys) in zip(batch, feats, strict=True):
+        vectors: list[tuple[int, bytes]] = []
+        fresh: list[tuple[int, Features]] = []
+        for i, (doc, (text_key, fp, keys)) in enumerate(zip(batch, feats, strict=True)):
             key = doc.id.encode("utf-8", "surrogatepass")
             url_key = key64(f"{doc.source}\x00{doc.url}") if doc.url else None
             cur = self._db.execute(
@@ -187,10 +260,16 @@ class Index:
             if cur.rowcount == 1:
                 ids.append(doc.id)
                 bands.extend((k, int(cur.lastrowid or 0)) for k in keys)
+                fresh.append((int(cur.lastrowid or 0), feats[i]))
+                if i in vecs:
+                    vectors.append((int(cur.lastrowid or 0), vecs[i]))
                 continue
             ids.append(self._present(key, url_key, text_key))
         bands.sort()
         self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", bands)
+        if vectors:
+            self._vectors.insert(vectors)  # type: ignore[union-attr]
+        self._stories.assign(fresh)
         return ids
 
     def _present(self, key: bytes, url_key: int | None, text_key: int | None) -> str:
@@ -214,6 +293,8 @@ class Index:
             if row is None:
                 return False
             self._db.execute("DELETE FROM bands WHERE n = ?", (row[0],))
+            self._db.execute("DELETE FROM vectors WHERE n = ?", (row[0],))
+            self._stories.remove(row[0])
             self._db.execute("DELETE FROM docs WHERE n = ?", (row[0],))
         return True
 
@@ -221,12 +302,17 @@ class Index:
         """Recompute what derives from the stored texts, in one transaction: the LSH band
         table, the shingle fingerprints and the cleaned-text keys.
 
-        Needed after a change in how shingles or band keys are hashed; the place where the ANN
-        index file over embeddings will be rebuilt too. Returns the number of documents.
+        Needed after a change in how shingles or band keys are hashed. With embeddings on, it
+        also embeds documents that lack a vector and rewrites the ANN file beside the database
+        from the stored vectors. Stories are assigned afresh, in the order documents came.
+        Returns the number of documents.
         """
         db, count, last = self._db, 0, -1
+        if self._vectors is not None:
+            self._embed_missing(batch_size)
         with Transaction(db):
             db.execute("DELETE FROM bands")
+            self._stories.clear()
             while chunk := db.execute(
                 "SELECT n, id, record FROM docs WHERE n > ? ORDER BY n LIMIT ?", (last, batch_size)
             ).fetchall():
@@ -243,9 +329,12 @@ class Index:
                 )
                 bands = sorted((k, n) for n, f in pairs for k in f.bands)
                 db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", bands)
+                self._stories.assign(pairs)
                 count, last = count + len(chunk), chunk[-1][0]
                 if progress is not None:
                     progress(len(chunk))
+        if self._vectors is not None:
+            self._vectors.rebuild()
         return count
 
     def get(self, id: str) -> Document | None:
@@ -270,22 +359,31 @@ class Index:
         """The stored documents that match ``doc``, best first, each with verdict and scores.
 
         Candidates come from the stored LSH bands (the ones sharing the most bands first, at
-        most ``max(100, 20 * top)``), are verified on the shingle fingerprints, and the best
-        ``top`` are related to the query; unrelated ones are dropped.
+        most ``max(100, 20 * top)``), verified on the shingle fingerprints, the best ``top``
+        kept; with embeddings on, the ``top`` nearest neighbours of the query's vector (cosine
+        at least ``ann_floor``) join them. Each candidate is related to the query with
+        ``compare``; unrelated ones are dropped, and the best ``top`` returned.
         """
         if not isinstance(top, int) or top < 1:
             raise SettingsError(f"top must be a whole number of at least 1, got {top!r}")
         if isinstance(doc, str):
             doc = Document(doc)
         features = self._featurizer([(doc.text, doc.lang)])[0]
+        cands = {key: rec for _, key, rec in self._verified(features, top=top)}
+        if self._vectors is not None:
+            vec = self._vectors.embed([doc])[0]
+            for _, n in self._vectors.search(vec, k=top, floor=self.ann_floor):
+                row = self._db.execute("SELECT id, record FROM docs WHERE n = ?", (n,)).fetchone()
+                if row is not None:
+                    cands.setdefault(row[0], row[1])
         matches = []
-        for _, key, rec in self._verified(features, top=top):
+        for key, rec in cands.items():
             stored = self._unpack_row(key, rec)
             verdict, scores = _relate(doc, stored)
             if verdict != "unrelated":
                 matches.append(Match(stored.id, verdict, scores, stored))
-        matches.sort(key=lambda m: (-m.scores.get("overall", 0.0), m.id))
-        return matches
+        matches.sort(key=lambda m: (-(m.scores.get("overall") or 0.0), m.id))
+        return matches[:top]
 
     def _verified(self, features: Features, *, top: int) -> list[tuple[float, bytes, bytes]]:
         """(best of Jaccard and containments, id, record) of the best ``top`` candidates.
@@ -381,6 +479,22 @@ class Index:
         found.sort(key=lambda c: (-c["size"], c["id"]))
         return found[:limit]
 
+    def stories(self, *, limit: int = 100, min_size: int = 2) -> list[dict[str, Any]]:
+        """The stories of the index, largest first, as dicts like :meth:`clusters`.
+
+        Kept up to date as documents arrive (see :mod:`samestory.story_table`): near-duplicates
+        always share a story; with embeddings on, so do reports of one event. Stories of fewer
+        than ``min_size`` documents are left out.
+        """
+        return self._stories.list(limit=limit, min_size=min_size)
+
+    def story_of(self, id: str) -> str | None:
+        """The story id of the stored document with this id, or None."""
+        key = id.encode("utf-8", "surrogatepass")
+        row = self._db.execute("SELECT n FROM docs WHERE id = ?", (key,)).fetchone()
+        story = None if row is None else self._stories.story_of(row[0])
+        return None if story is None else f"story-{story}"
+
     def stats(self) -> dict[str, Any]:
         """Counts, sizes and settings of the index (``documents`` is the number stored)."""
         one = self._db.execute
@@ -394,6 +508,9 @@ class Index:
         out: dict[str, Any] = {
             "documents": docs,
             "band_rows": int(one("SELECT count(*) FROM bands").fetchone()[0]),
+            "embed": self.embed,
+            "vectors": int(one("SELECT count(*) FROM vectors").fetchone()[0]),
+            "stories": int(one("SELECT count(*) FROM stories").fetchone()[0]),
             "bytes": used,
             "file_bytes": self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0),
             "bytes_per_document": round(used / docs, 1) if docs else 0.0,

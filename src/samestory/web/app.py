@@ -210,8 +210,8 @@ def create_app(db: str | Path, *, token: str | None = None, read_only: bool = Fa
 
     @app.get("/api/stories", tags=["api"])
     def api_stories(limit: int = 100) -> dict[str, Any]:
-        """Story clusters in the index (largest first)."""
-        return {"stories": index().clusters(limit=max(1, min(limit, 1000)))}
+        """Stories in the index (largest first), kept up to date as documents arrive."""
+        return {"stories": index().stories(limit=max(1, min(limit, 1000)))}
 
     @app.get("/api/stats", tags=["api"])
     def api_stats() -> dict[str, Any]:
@@ -254,7 +254,7 @@ def create_app(db: str | Path, *, token: str | None = None, read_only: bool = Fa
 
     @app.get("/stories", response_class=HTMLResponse, include_in_schema=False)
     def stories_page(request: Request) -> Response:
-        ctx = {"stories": index().clusters(limit=50), "heading": "Stories"}
+        ctx = {"stories": index().stories(limit=50), "heading": "Stories"}
         return templates.TemplateResponse(request, "stories.html", ctx)
 
     return app
