@@ -11,7 +11,7 @@ $(VENV)/bin/python:
 	$(PIP) install -q --upgrade pip
 
 $(VENV)/.core: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e .
+	$(PIP) install -q -e ".[embed,web]"
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(VENV)/bin/python

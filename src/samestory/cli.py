@@ -450,7 +450,10 @@ def _demo(args: argparse.Namespace) -> int:
     samples = load()
     docs = {d.id: d for d in samples}
     db = out / "samples.db"
-    with Index(db) as index:
+    from samestory.embed import available as embeddings_available
+
+    # with the embed extra, same-story reports and rewrites are found too, not only copies
+    with Index(db, embed=True if embeddings_available() else None) as index:
         index.add(samples)
         print(f"Indexed {len(samples)} sample articles in {db} ({len(index)} stored).")
         print("Which stored articles tell the same story as ...")

@@ -76,11 +76,18 @@ class Match:
         }
 
 
-def _relate(query_doc: Document, stored_doc: Document) -> tuple[str, dict[str, float | None]]:
-    """The verdict and scores of a stored document against the query, from ``compare``."""
-    from samestory.compare import compare
+def _relate(
+    query_doc: Document, stored_doc: Document, *, embeddings: bool
+) -> tuple[str, dict[str, float | None]]:
+    """The verdict and scores of a stored document against the query, from ``compare``.
 
-    result = compare(query_doc, stored_doc)
+    Sentence embeddings are used only for an index made with them: embedding every sentence of
+    every candidate costs about a second a pair on two cores, which a plain index's queries
+    (a few milliseconds otherwise) should not pay.
+    """
+    from samestory.compare import Comparer
+
+    result = Comparer(embeddings=embeddings).compare(query_doc, stored_doc)
     return result.verdict, result.scores.to_dict()
 
 
@@ -379,7 +386,7 @@ class Index:
         matches = []
         for key, rec in cands.items():
             stored = self._unpack_row(key, rec)
-            verdict, scores = _relate(doc, stored)
+            verdict, scores = _relate(doc, stored, embeddings=bool(self.embed))
             if verdict != "unrelated":
                 matches.append(Match(stored.id, verdict, scores, stored))
         matches.sort(key=lambda m: (-(m.scores.get("overall") or 0.0), m.id))
