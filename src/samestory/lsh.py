@@ -13,9 +13,11 @@ from functools import lru_cache
 import numba
 import numpy as np
 
+# one mixer for shingles and band keys (the pure-Python and the numba version)
+from samestory.shingle import _fmix, _fmix_py
+
 __all__ = ["band_keys", "candidate_pairs", "optimal_bands", "reference_band_keys"]
 
-_MASK = (1 << 64) - 1
 _BAND_SEED = 0x2545F4914F6CDD1D
 
 
@@ -46,15 +48,6 @@ def optimal_bands(
     return best
 
 
-def _fmix_py(h: int) -> int:
-    h ^= h >> 33
-    h = (h * 0xFF51AFD7ED558CCD) & _MASK
-    h ^= h >> 33
-    h = (h * 0xC4CEB9FE1A85EC53) & _MASK
-    h ^= h >> 33
-    return h
-
-
 def reference_band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """The definition of :func:`band_keys` in plain Python (slow; for tests)."""
     n = signatures.shape[0]
@@ -66,16 +59,6 @@ def reference_band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.nda
                 h = _fmix_py(h ^ int(signatures[i, j * rows + r]))
             out[i, j] = h
     return out
-
-
-@numba.njit(inline="always")
-def _fmix(h: np.uint64) -> np.uint64:
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
 
 
 @numba.njit(cache=True, nogil=True)
