@@ -473,9 +473,10 @@ def _demo(args: argparse.Namespace) -> int:
     _write_outputs(result, str(page), as_json=False, quiet=True)
     print_report(result)
     print(f"HTML report: {page.resolve()}")
+    command = sys.argv[0] if sys.argv and sys.argv[0].endswith("samestory") else "samestory"
     print(
-        f"Browse the index: pip install 'samestory[web]' && samestory serve --db {db} "
-        "then open http://127.0.0.1:8000/"
+        f"Browse the index: {command} serve --db {db}  then open http://127.0.0.1:8000/ "
+        "(needs the web extra: pip install 'samestory[web]')"
     )
     return 0
 
