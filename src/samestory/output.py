@@ -157,6 +157,57 @@ def write_dedup(
     return counts
 
 
+def run_summary(
+    config: Any,
+    fields: Any,
+    *,
+    fmt: str,
+    engine_settings: dict[str, Any],
+    records: int,
+    documents: int,
+    reasons: dict[str, int],
+    examples: list[dict[str, Any]],
+    candidates: int,
+    pairs: int,
+    clusters: int,
+    in_clusters: int,
+    engine_counts: dict[str, Any],
+) -> dict[str, Any]:
+    """The summary.json of a dedup run, the same for every engine (plus its own extras).
+
+    ``config`` is the run's DedupConfig, ``fields`` its ingest Fields.
+    """
+    from dataclasses import asdict
+
+    bands_used, rows_used = (0, 0) if config.exact_only else config.bands_rows()
+    removed = in_clusters - clusters
+    return {
+        "fingerprint": config.fingerprint(),
+        "settings": {
+            **asdict(config),
+            "bands_used": bands_used,
+            "rows_used": rows_used,
+            "fields": asdict(fields),
+            **engine_settings,
+            "format": fmt,
+        },
+        "counts": {
+            "records": records,
+            "documents": documents,
+            "skipped": sum(reasons.values()),
+            "candidates": candidates,
+            "pairs": pairs,
+            "clusters": clusters,
+            "documents_in_clusters": in_clusters,
+            "duplicates_removed": removed,
+            "kept": documents - removed,
+            **engine_counts,
+        },
+        "skipped_by_reason": dict(sorted(reasons.items())),
+        "skipped_examples": examples,
+    }
+
+
 def write_summary(out: Path, summary: dict[str, Any]) -> None:
     """Write summary.json (counts, settings and their fingerprint, timings, skips)."""
     tmp = out / "summary.json.tmp"

@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ def dedup(
         [['a', 'b']]
     """
     from samestory.engines.local import run_local
-    from samestory.output import _pyarrow, cluster_rows, write_dedup, write_summary
+    from samestory.output import _pyarrow, cluster_rows, run_summary, write_dedup, write_summary
 
     if fmt not in ("jsonl", "parquet"):
         raise SettingsError(f"format must be 'jsonl' or 'parquet', got {fmt!r}")
@@ -201,33 +201,21 @@ def dedup(
     n_docs = store.n_docs
     t1 = time.perf_counter()
     in_clusters = int((_cluster_sizes(result.labels) > 1).sum())
-    bands_used, rows_used = (0, 0) if exact_only else config.bands_rows()
-    summary: dict[str, Any] = {
-        "fingerprint": config.fingerprint(),
-        "settings": {
-            **asdict(config),
-            "bands_used": bands_used,
-            "rows_used": rows_used,
-            "fields": asdict(fields),
-            "jobs": jobs,
-            "chunk_size": chunk_size,
-            "format": fmt,
-        },
-        "counts": {
-            "records": counts["records"],
-            "documents": n_docs,
-            "skipped": sum(reasons.values()),
-            "candidates": result.candidates,
-            "pairs": len(result.pairs),
-            "clusters": len(result.kept),
-            "documents_in_clusters": in_clusters,
-            "duplicates_removed": in_clusters - len(result.kept),
-            "kept": n_docs - (in_clusters - len(result.kept)),
-            "reused_chunks": counts["reused_chunks"],
-        },
-        "skipped_by_reason": dict(sorted(reasons.items())),
-        "skipped_examples": examples,
-    }
+    summary = run_summary(
+        config,
+        fields,
+        fmt=fmt,
+        engine_settings={"jobs": jobs, "chunk_size": chunk_size},
+        records=counts["records"],
+        documents=n_docs,
+        reasons=reasons,
+        examples=examples,
+        candidates=result.candidates,
+        pairs=len(result.pairs),
+        clusters=len(result.kept),
+        in_clusters=in_clusters,
+        engine_counts={"reused_chunks": counts["reused_chunks"]},
+    )
     clusters = list(cluster_rows(ids, result.labels, result.roots, result.kept, result.by_date))
     written = write_dedup(
         out_dir,

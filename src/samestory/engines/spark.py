@@ -371,11 +371,10 @@ def run_spark(
         filled when ``out`` is a local folder).
     """
     from collections import Counter
-    from dataclasses import asdict
     from pathlib import Path
 
     from samestory.engines.spark_output import is_cluster_uri, write_tables
-    from samestory.output import write_summary
+    from samestory.output import run_summary, write_summary
     from samestory.pipeline import DedupResult
 
     t_start = time.perf_counter()
@@ -394,35 +393,23 @@ def run_spark(
     timings = {**result.timings, "write_s": time.perf_counter() - t0}
     n_skipped = sum(reasons.values())
     n_docs = result.counts["records"] - n_skipped
-    n_clusters = result.counts["clusters"]
-    in_clusters = result.counts["in_clusters"]
-    bands_used, rows_used = (0, 0) if config.exact_only else config.bands_rows()
     timings["total_s"] = time.perf_counter() - t_start
-    summary: dict[str, Any] = {
-        "fingerprint": config.fingerprint(),
-        "settings": {
-            **asdict(config),
-            "bands_used": bands_used,
-            "rows_used": rows_used,
-            "fields": asdict(fields),
-            "engine": "spark",
-            "master": spark.sparkContext.master,
-            "format": fmt,
-        },
-        "counts": {
-            "records": n_docs + n_skipped,
-            "documents": n_docs,
-            "skipped": n_skipped,
-            "candidates": result.candidates,
-            "pairs": counts["pairs"],
-            "clusters": n_clusters,
-            "documents_in_clusters": in_clusters,
-            "duplicates_removed": in_clusters - n_clusters,
-            "kept": n_docs - (in_clusters - n_clusters),
-            "components_rounds": result.rounds,
-        },
-        "skipped_by_reason": dict(sorted(reasons.items())),
-        "skipped_examples": examples,
+    summary = run_summary(
+        config,
+        fields,
+        fmt=fmt,
+        engine_settings={"engine": "spark", "master": spark.sparkContext.master},
+        records=n_docs + n_skipped,
+        documents=n_docs,
+        reasons=reasons,
+        examples=examples,
+        candidates=result.candidates,
+        pairs=counts["pairs"],
+        clusters=result.counts["clusters"],
+        in_clusters=result.counts["in_clusters"],
+        engine_counts={"components_rounds": result.rounds},
+    )
+    summary |= {
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "docs_per_s": round((n_docs + n_skipped) / max(timings["total_s"], 1e-9), 1),
         "outputs": counts,
