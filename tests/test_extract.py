@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from samestory.errors import InputError
-from samestory.extract import decode, detect_language, html_document
+from samestory.extract import decode, html_document
 
 pytest.importorskip("trafilatura", reason="the warc extra (trafilatura) is not installed")
 warcio = pytest.importorskip("warcio", reason="the warc extra (warcio) is not installed")
@@ -65,15 +65,6 @@ def test_latin1_bytes_are_detected_and_reported():
 def test_binary_is_refused_with_path(data):
     with pytest.raises(InputError, match=r"blob\.bin.*binary"):
         decode(data, path="blob.bin")
-
-
-def test_language_detection():
-    pytest.importorskip("py3langid", reason="the lang extra is not installed")
-    assert detect_language(ARTICLE) == "en"
-    assert (
-        detect_language("Правительство объявило в понедельник о новом плане для региона.") == "ru"
-    )
-    assert detect_language("ok") == ""
 
 
 def _fixed_headers(url: str) -> dict[str, str]:

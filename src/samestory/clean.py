@@ -27,7 +27,15 @@ import numpy as np
 
 from samestory.config import CleanConfig
 
-__all__ = ["Cleaned", "CleaningAction", "Dateline", "clean", "clean_text", "repeated_lines"]
+__all__ = [
+    "Cleaned",
+    "CleaningAction",
+    "Dateline",
+    "clean",
+    "clean_text",
+    "hyphen_language",
+    "repeated_lines",
+]
 
 
 @dataclass(slots=True, frozen=True)
@@ -253,6 +261,26 @@ def _zipf_plain(tokens: list[str]) -> float:
     return round(math.log(freq, 10) + 9, 2)
 
 
+@lru_cache(maxsize=256)
+def hyphen_language(lang: str) -> str | None:
+    """The word list that decides hyphen repairs in ``lang``, or None: no repairs.
+
+    An unknown language ("") is read as English (the default before detection existed);
+    a language wordfreq has no list for, or one that needs a word segmenter (Chinese,
+    Japanese, Korean), gets no repairs rather than another language's list.
+
+    Example:
+        >>> hyphen_language(""), hyphen_language("de"), hyphen_language("sw")
+        ('en', 'de', None)
+    """
+    from wordfreq import available_languages
+
+    lang = lang or "en"
+    if lang in {"ja", "ko", "zh"} or lang not in available_languages():
+        return None
+    return lang
+
+
 def _should_join(left: str, right: str, lang: str, config: CleanConfig) -> bool:
     joined = _zipf((left + right).lower(), lang)
     if joined < config.min_joined_zipf:
@@ -354,7 +382,8 @@ def clean(
         config: which steps to run; defaults to all.
         boilerplate: extra boilerplate lines (casefolded, whitespace collapsed), e.g. from
             :func:`repeated_lines` over one source's documents.
-        lang: language code for the word-frequency list that decides hyphen repairs.
+        lang: language code for the word-frequency list that decides hyphen repairs
+            (see :func:`hyphen_language`).
 
     Example:
         >>> c = clean("PARIS (AFP) - The govern-ment an-nounced a well-known plan.\\nShare this")
@@ -369,11 +398,12 @@ def clean(
     edits = _merge(removals, fixes)
     actions = [CleaningAction(kind, s, e, text[s:e], rep) for s, e, rep, kind in edits]
     stage = _apply(text, edits)
-    if config.join_hyphens:
+    words = hyphen_language(lang) if config.join_hyphens else None
+    if words:
         joins = []
         for m in _HYPHEN_RE.finditer(stage.text):
             left, right = m.group(1), m.group(2)
-            if _should_join(left, right, lang or "en", config):
+            if _should_join(left, right, words, config):
                 # delete just the hyphen (and a line break after it) so the map stays exact
                 joins.append((m.end(1), m.start(2), "", "hyphen"))
                 s, e = int(stage.starts[m.start()]), int(stage.ends[m.end() - 1])
@@ -418,8 +448,9 @@ def clean_text(
             pos = max(pos, e)
         pieces.append(text[pos:])
         text = "".join(pieces)
-    if config.join_hyphens:
-        text = _join_hyphens(text, lang or "en", config)
+    words = hyphen_language(lang) if config.join_hyphens else None
+    if words:
+        text = _join_hyphens(text, words, config)
     if not collapse:
         return text
     # a whitespace run with two or more line breaks is a paragraph break, any other a space

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from samestory.align import align
-from samestory.clean import clean
+from samestory.clean import clean, hyphen_language
 from samestory.config import CleanConfig
 from samestory.document import Comparison, Document
 from samestory.errors import SettingsError
@@ -79,8 +79,8 @@ class Comparer:
         self._check()
         da = a if isinstance(a, Document) else Document(a)
         db = b if isinstance(b, Document) else Document(b)
-        ca = clean(da.text, config=self.clean_config, boilerplate=self.boilerplate)
-        cb = clean(db.text, config=self.clean_config, boilerplate=self.boilerplate)
+        ca = clean(da.text, config=self.clean_config, boilerplate=self.boilerplate, lang=da.lang)
+        cb = clean(db.text, config=self.clean_config, boilerplate=self.boilerplate, lang=db.lang)
         alignment = align(
             ca,
             cb,
@@ -108,8 +108,31 @@ class Comparer:
             cleaning_b=list(cb.actions),
             dateline_a=ca.dateline,
             dateline_b=cb.dateline,
-            notes=alignment.notes,
+            notes=[*alignment.notes, *language_notes(da.lang, db.lang)],
         )
+
+
+def language_notes(lang_a: str, lang_b: str) -> list[str]:
+    """What the languages of the two sides mean for the scores (nothing for English).
+
+    Example:
+        >>> language_notes("en", "de")[0][:40]
+        "b is in 'de': the paraphrase model, embe"
+    """
+    notes = []
+    for side, lang in (("a", lang_a), ("b", lang_b)):
+        if lang in ("", "en"):
+            continue
+        notes.append(
+            f"{side} is in {lang!r}: the paraphrase model, embeddings and entity recogniser "
+            "are English, so paraphrase, semantic and entity scores are rough; "
+            "shingle and verbatim scores hold for any language"
+        )
+        if hyphen_language(lang) is None:
+            notes.append(f"{side}: no word list for {lang!r}, so broken hyphens are left as given")
+    if lang_a and lang_b and lang_a != lang_b:
+        notes.append(f"the sides are in different languages ({lang_a!r}, {lang_b!r})")
+    return notes
 
 
 def compare(a: str | Document, b: str | Document, **settings: object) -> Comparison:

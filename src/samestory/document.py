@@ -18,10 +18,14 @@ class Document:
     """One article as given by the user.
 
     The id is stable: the one given, else a hash of source+url, else a hash of the text.
+    ``lang`` is the ISO 639-1 code given, else the one detected from the text
+    (``samestory.language``; "" when the text is too short to tell).
 
     Example:
         >>> Document("Storm hits coast.", title="Storm").id == Document("Storm hits coast.").id
         True
+        >>> Document("Der Sturm hat am Montag die Küste der Insel getroffen.").lang
+        'de'
     """
 
     text: str
@@ -34,6 +38,10 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not self.lang:
+            from samestory.language import detect_language
+
+            self.lang = detect_language(self.text)
         if not self.id:
             if self.url:
                 self.id = text_id(f"{self.source}\x00{self.url}")
@@ -203,6 +211,7 @@ class Comparison:
                 "title": d.title,
                 "source": d.source,
                 "published": d.published,
+                "lang": d.lang,
                 "chars": len(d.text),
                 # where the text (and every span) starts in the file it was read from
                 "text_offset": int(d.meta.get("text_offset", 0)),

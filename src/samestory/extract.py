@@ -2,13 +2,11 @@
 
 - :func:`decode` turns bytes into text: UTF-8 when it is, otherwise the encoding
   charset-normalizer detects (reported), and binary data is refused.
-- :func:`detect_language` names a text's language with py3langid, whose model ships inside
-  its PyPI package (no download).
 - :func:`html_document` extracts an HTML page's main text with trafilatura (boilerplate such as
   navigation, cookie banners and comments left out) and its title, publication date, site name
   and canonical URL from the page's metadata.
 
-trafilatura and charset-normalizer come with the ``warc`` extra; py3langid with ``lang``.
+trafilatura and charset-normalizer come with the ``warc`` extra.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from dataclasses import dataclass
 from samestory.document import Document
 from samestory.errors import InputError, MissingDependency
 
-__all__ = ["Decoded", "decode", "detect_language", "html_document"]
+__all__ = ["Decoded", "decode", "html_document"]
 
 _PREFERRED = {name: rank for rank, name in enumerate(["cp1252", "latin_1", "iso8859_15"])}
 _BINARY_CONTROL = frozenset(range(0, 32)) - {9, 10, 12, 13, 27}
@@ -77,27 +75,6 @@ def decode(data: bytes, *, path: str | None = None, line: int | None = None) -> 
     ]
     best = min(tied, key=lambda m: _PREFERRED.get(m.encoding, len(_PREFERRED)))
     return Decoded(str(best), best.encoding, True)
-
-
-_MIN_LANG_CHARS = 20
-
-
-def detect_language(text: str) -> str:
-    """ISO 639-1 code of the language of ``text`` ("" when the text is too short to tell).
-
-    Example:
-        >>> detect_language("The government announced a new plan on Monday morning.")
-        'en'
-    """
-    sample = text[:2000]
-    if sum(ch.isalpha() for ch in sample) < _MIN_LANG_CHARS:
-        return ""
-    try:
-        import py3langid
-    except ImportError as exc:
-        raise MissingDependency("py3langid", "lang") from exc
-    lang, _ = py3langid.classify(sample)
-    return str(lang)
 
 
 def html_document(

@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from samestory.document import Document
 from samestory.errors import InputError
-from samestory.extract import decode, detect_language, html_document
+from samestory.extract import decode, html_document
 
 __all__ = [
     "READERS",
@@ -49,13 +49,14 @@ MAX_TEXT_CHARS = 10_000_000  # longer "articles" are data dumps, not news
 
 @dataclass(frozen=True, slots=True)
 class Fields:
-    """Which record fields hold the text, id, date, source and title."""
+    """Which record fields hold the text, id, date, source, title and language."""
 
     text: str = "text"
     id: str = "id"
     date: str = "date"
     source: str = "source"
     title: str = "title"
+    lang: str = "lang"
 
 
 @dataclass(slots=True)
@@ -292,6 +293,7 @@ def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped
         title=_field(obj, fields.title),
         source=_field(obj, fields.source),
         published=_field(obj, fields.date),
+        lang=_field(obj, fields.lang),  # detected by Document when the record has none
         meta=obj,
     )
 
@@ -307,8 +309,6 @@ def _html_document(record: Record) -> Document | Skipped:
             doc.meta["path"] = record.path
     except InputError as exc:
         return Skipped(record.path, record.line, exc.reason)
-    if not doc.lang:
-        doc.lang = detect_language(doc.text)
     return doc
 
 

@@ -1,0 +1,177 @@
+"""Language identification for every document, fast enough for the ingest path.
+
+The model is py3langid's (a naive Bayes over byte n-grams, 97 languages; it ships inside the
+PyPI package and is read from the installed package, never downloaded). py3langid walks its
+n-gram automaton byte by byte in Python (~0.1 µs a byte); :func:`detect_language` walks the
+same automaton in a numba kernel and scores only the n-grams it met, so a document's language
+costs a few microseconds and can be asked for on every document.
+
+What the rest of the pipeline does with a language (docs/ARCHITECTURE.md, "Languages"):
+hyphen repair looks words up in that language's frequency list (no list: no repair);
+shingling, MinHash and verbatim alignment work on any language; the paraphrase model,
+MiniLM embeddings and the entity recogniser are English, so ``compare`` adds a note when a
+side is in another language.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+__all__ = ["detect_language"]
+
+_MIN_LETTERS = 20  # fewer letters than this: too short to tell, answer ""
+_MAX_BYTES = 1024  # a news article's language is settled by its first paragraph
+
+
+@dataclass(frozen=True, slots=True)
+class _Model:
+    nextmove: np.ndarray  # automaton transitions, indexed by rowbase[state] + byte
+    rowbase: np.ndarray  # first transition of each state's row
+    output: np.ndarray  # the feature a state emits, or -1
+    ptc: np.ndarray  # log P(feature | language), features x columns (float16, as shipped)
+    pc: np.ndarray  # log P(language), one per column
+    labels: tuple[str, ...]  # the language code of each column (script variants repeat)
+
+
+_KEYS = ("ptc", "pc", "labels", "nextmove", "rows", "output")
+_LOCK = threading.Lock()
+_MODEL: list[_Model] = []
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "samestory"
+
+
+def _model_arrays() -> dict[str, np.ndarray]:
+    """The model's arrays, from an uncompressed copy in the user's cache when there is one.
+
+    py3langid ships its model xz-compressed (4.5 MB); unpacking it takes one to two seconds,
+    in every process. The first process keeps an uncompressed copy (68 MB) under
+    ``~/.cache/samestory``, named after the model file's size and time, so later processes
+    (CLI calls, index workers) map it into memory in milliseconds, sharing its pages. Where
+    the cache cannot be written, the model is unpacked each time.
+    """
+    from py3langid import langid, modelio
+
+    source = langid.MODEL_DIR / langid.MODEL_FILE
+    stat = source.stat()
+    cached = _cache_dir() / f"langid-{stat.st_size}-{stat.st_mtime_ns}"
+    try:
+        return {key: np.load(cached / f"{key}.npy", mmap_mode="r") for key in _KEYS}
+    except (OSError, ValueError):
+        pass
+    ptc, pc, classes, nextmove, rows, output = modelio.load_model(source)
+    arrays = {
+        "ptc": np.asarray(ptc),
+        "pc": np.asarray(pc, dtype=np.float32),
+        "labels": np.array([str(c) for c in classes]),
+        "nextmove": np.frombuffer(nextmove, dtype=np.dtype(nextmove.typecode)),
+        "rows": np.frombuffer(rows, dtype=np.dtype(rows.typecode)),
+        "output": np.asarray(output, dtype=np.int32),
+    }
+    tmp = None
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=cached.parent, suffix=".tmp"))
+        for key in _KEYS:
+            np.save(tmp / f"{key}.npy", arrays[key])
+        os.replace(tmp, cached)  # atomic: a reader never sees half a copy
+    except OSError:  # no cache: a read-only home, or another process got there first
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    for array in arrays.values():
+        array.flags.writeable = False  # as the cached copy maps: one compiled signature
+    return arrays
+
+
+def _model() -> _Model:
+    with _LOCK:
+        if not _MODEL:
+            a = _model_arrays()
+            _MODEL.append(
+                _Model(
+                    nextmove=a["nextmove"],
+                    rowbase=a["rows"].astype(np.int64) << 8,
+                    output=a["output"],
+                    ptc=a["ptc"],
+                    pc=a["pc"],
+                    labels=tuple(str(c) for c in a["labels"]),
+                )
+            )
+        return _MODEL[0]
+
+
+@njit(cache=True, nogil=True)
+def _features(
+    nextmove: np.ndarray, rowbase: np.ndarray, output: np.ndarray, data: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """(feature ids, counts) of the n-grams the automaton emits over ``data``, ids ascending."""
+    state = 0
+    hits = np.empty(data.shape[0], dtype=np.int32)
+    n = 0
+    for byte in data:
+        state = nextmove[rowbase[state] + byte]
+        feature = output[state]
+        if feature >= 0:
+            hits[n] = feature
+            n += 1
+    hits = np.sort(hits[:n])
+    ids = np.empty(n, dtype=np.int32)
+    counts = np.empty(n, dtype=np.float32)
+    m = 0
+    for i in range(n):
+        if m > 0 and ids[m - 1] == hits[i]:
+            counts[m - 1] += 1.0
+        else:
+            ids[m] = hits[i]
+            counts[m] = 1.0
+            m += 1
+    return ids[:m], counts[:m]
+
+
+def _encode(text: str) -> bytes:
+    """The bytes the model reads: NFC, all-capitals lowered, UTF-8 (as py3langid does)."""
+    if text.isupper():
+        text = text.lower()
+    return unicodedata.normalize("NFC", text).encode("utf-8", errors="surrogatepass")
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the language of ``text`` ("" when it is too short to tell).
+
+    Reads the first kilobyte; answers what ``py3langid.classify`` answers for the same bytes.
+
+    Example:
+        >>> detect_language("The government announced a new plan on Monday morning.")
+        'en'
+        >>> detect_language("Die Regierung hat am Montag einen neuen Plan vorgestellt.")
+        'de'
+        >>> detect_language("12:30")
+        ''
+    """
+    sample = text[:_MAX_BYTES]
+    if _letters(sample[:64]) < _MIN_LETTERS and _letters(sample) < _MIN_LETTERS:
+        return ""
+    data = _encode(sample)[:_MAX_BYTES]
+    model = _model()
+    ids, counts = _features(
+        model.nextmove, model.rowbase, model.output, np.frombuffer(data, dtype=np.uint8)
+    )
+    if not len(ids):
+        return ""
+    scores = np.log1p(counts) @ model.ptc[ids].astype(np.float32) + model.pc
+    return model.labels[int(scores.argmax())]

@@ -1,0 +1,104 @@
+"""Language on every document: the numba walk answers what py3langid answers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import py3langid
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from samestory import Document, compare
+from samestory.clean import clean, hyphen_language
+from samestory.ingest import read_documents
+from samestory.language import detect_language
+
+TEXTS = {
+    "en": "The harbour authority said on Tuesday that the ferry would resume its crossings.",
+    "de": "Die Hafenbehörde teilte am Dienstag mit, dass die Fähre ihre Fahrten wieder aufnimmt.",
+    "fr": "Le port a annoncé mardi que le traversier reprendrait ses traversées dès la semaine.",
+    "es": "La autoridad portuaria dijo el martes que el transbordador volverá a navegar pronto.",
+    "ru": "Администрация порта сообщила во вторник, что паром возобновит свои рейсы.",
+    "el": "Η λιμενική αρχή ανακοίνωσε την Τρίτη ότι το πλοίο θα ξαναρχίσει τα δρομολόγια.",
+    "ja": "港湾当局は火曜日、フェリーの運航を来週から再開すると発表しました。"
+    "新しい時刻表も公開されました。",
+}
+
+
+def test_detects_the_language_of_each_text():
+    for lang, text in TEXTS.items():
+        assert detect_language(text) == lang, text
+
+
+def test_too_short_to_tell():
+    assert detect_language("") == ""
+    assert detect_language("12:30 - 4.5%") == ""
+    assert detect_language("ok then") == ""
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(min_size=0, max_size=400))
+def test_same_answer_as_py3langid(text):
+    # short inputs (under the first kilobyte) are read whole by both
+    ours = detect_language(text)
+    if ours:
+        assert ours == py3langid.classify(text)[0]
+
+
+def test_same_answer_as_py3langid_on_mixed_texts():
+    for a in TEXTS.values():
+        for b in TEXTS.values():
+            assert detect_language(a + " " + b) == py3langid.classify(a + " " + b)[0]
+
+
+def test_every_document_gets_a_language(tmp_path):
+    (tmp_path / "a.txt").write_text(TEXTS["fr"], encoding="utf-8")
+    rows = [
+        {"id": "1", "text": TEXTS["de"]},
+        {"id": "2", "text": TEXTS["en"], "lang": "xx"},  # the record's own field wins
+        {"id": "3", "text": "Short."},
+    ]
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    got = {d.id: d.lang for d in read_documents([tmp_path])}
+    assert got == {"a.txt": "fr", "1": "de", "2": "xx", "3": ""}
+    assert Document(TEXTS["es"]).lang == "es"
+    assert Document(TEXTS["es"], lang="pt").lang == "pt"
+
+
+def test_hyphen_repair_follows_the_language():
+    assert hyphen_language("") == "en"
+    assert hyphen_language("de") == "de"
+    assert hyphen_language("zh") is None
+    assert hyphen_language("sw") is None  # no list: none borrowed from another language
+    text = "Die Regie-rung hat am Montag einen neuen Plan vorgestellt."
+    assert "Regierung" in clean(text, lang="de").text
+    assert clean(text, lang="sw").text == text
+
+
+def test_compare_reports_languages():
+    result = compare(TEXTS["de"], TEXTS["de"])
+    data = result.to_dict()
+    assert data["documents"]["a"]["lang"] == "de"
+    assert any("'de'" in note for note in data["notes"])
+    english = compare(TEXTS["en"], TEXTS["en"]).to_dict()
+    assert english["documents"]["b"]["lang"] == "en"
+    assert not any("English" in note for note in english["notes"])
+    mixed = compare(TEXTS["en"], TEXTS["fr"]).to_dict()
+    assert any("different languages" in note for note in mixed["notes"])
+
+
+def test_model_cache_is_written_once_and_mapped_after(tmp_path, monkeypatch):
+    from samestory import language
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    unpacked = language._model_arrays()
+    (folder,) = (tmp_path / "samestory").iterdir()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{k}.npy" for k in language._KEYS)
+    mapped = language._model_arrays()
+    for key in language._KEYS:
+        assert isinstance(mapped[key], np.memmap)
+        assert np.array_equal(mapped[key], unpacked[key])
+    # an unwritable cache costs time, not correctness
+    monkeypatch.setenv("XDG_CACHE_HOME", "/proc/no-such-place")
+    assert np.array_equal(language._model_arrays()["ptc"], unpacked["ptc"])
