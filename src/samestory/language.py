@@ -37,7 +37,7 @@ class _Model:
     nextmove: np.ndarray  # automaton transitions, indexed by rowbase[state] + byte
     rowbase: np.ndarray  # first transition of each state's row
     output: np.ndarray  # the feature a state emits, or -1
-    ptc: np.ndarray  # log P(feature | language), features x columns (float16, as shipped)
+    ptc: np.ndarray  # log P(feature | language), features x columns
     pc: np.ndarray  # log P(language), one per column
     labels: tuple[str, ...]  # the language code of each column (script variants repeat)
 
@@ -56,7 +56,7 @@ def _model_arrays() -> dict[str, np.ndarray]:
     """The model's arrays, from an uncompressed copy in the user's cache when there is one.
 
     py3langid ships its model xz-compressed (4.5 MB); unpacking it takes one to two seconds,
-    in every process. The first process keeps an uncompressed copy (68 MB) under
+    in every process. The first process keeps an uncompressed copy (97 MB) under
     ``~/.cache/samestory``, named after the model file's size and time, so later processes
     (CLI calls, index workers) map it into memory in milliseconds, sharing its pages. Where
     the cache cannot be written, the model is unpacked each time.
@@ -65,14 +65,15 @@ def _model_arrays() -> dict[str, np.ndarray]:
 
     source = langid.MODEL_DIR / langid.MODEL_FILE
     stat = source.stat()
-    cached = _cache_dir() / f"langid-{stat.st_size}-{stat.st_mtime_ns}"
+    cached = _cache_dir() / f"langid-{stat.st_size}-{stat.st_mtime_ns}-v2"
     try:
         return {key: np.load(cached / f"{key}.npy", mmap_mode="r") for key in _KEYS}
     except (OSError, ValueError):
         pass
     ptc, pc, classes, nextmove, rows, output = modelio.load_model(source)
     arrays = {
-        "ptc": np.asarray(ptc),
+        # float32 here, not float16 as shipped: numpy converts float16 slowly, row by row
+        "ptc": np.asarray(ptc, dtype=np.float32),
         "pc": np.asarray(pc, dtype=np.float32),
         "labels": np.array([str(c) for c in classes]),
         "nextmove": np.frombuffer(nextmove, dtype=np.dtype(nextmove.typecode)),
@@ -173,5 +174,5 @@ def detect_language(text: str) -> str:
     )
     if not len(ids):
         return ""
-    scores = np.log1p(counts) @ model.ptc[ids].astype(np.float32) + model.pc
+    scores = np.log1p(counts) @ model.ptc[ids] + model.pc
     return model.labels[int(scores.argmax())]
