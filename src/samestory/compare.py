@@ -120,16 +120,20 @@ def language_notes(lang_a: str, lang_b: str) -> list[str]:
         "b is in 'de': the paraphrase model, embe"
     """
     notes = []
-    for side, lang in (("a", lang_a), ("b", lang_b)):
+    sides = {"a": lang_a, "b": lang_b}
+    if lang_a == lang_b:
+        sides = {"both sides": lang_a}
+    for side, lang in sides.items():
         if lang in ("", "en"):
             continue
+        verb = "are" if side == "both sides" else "is"
         notes.append(
-            f"{side} is in {lang!r}: the paraphrase model, embeddings and entity recogniser "
+            f"{side} {verb} in {lang!r}: the paraphrase model, embeddings and entity recogniser "
             "are English, so paraphrase, semantic and entity scores are rough; "
             "shingle and verbatim scores hold for any language"
         )
         if hyphen_language(lang) is None:
-            notes.append(f"{side}: no word list for {lang!r}, so broken hyphens are left as given")
+            notes.append(f"no word list for {lang!r}: broken hyphens are left as given")
     if lang_a and lang_b and lang_a != lang_b:
         notes.append(f"the sides are in different languages ({lang_a!r}, {lang_b!r})")
     return notes
