@@ -168,3 +168,30 @@ def test_gzip_of_plain_text_is_not_a_warc(tmp_path):
     skipped: list[InputError] = []
     assert list(read_warc(str(path), on_skip=skipped.append)) == []
     assert skipped
+
+
+@pytest.mark.parametrize("text", ["café", "Grüße aus Köln", "Señor Núñez", "à la carte"])
+def test_short_western_text_is_not_misread(text):
+    # too short for charset-normalizer to see a language: read as windows-1252, never UTF-16
+    decoded = decode(text.encode("latin-1"))
+    assert decoded.text == text
+    assert decoded.detected
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_text_with_a_byte_order_mark_is_read_not_refused(tmp_path, encoding):
+    from samestory.ingest import read_documents
+
+    text = "The harbour reopened on Monday, officials said."
+    data = ("\ufeff" + text).encode(encoding)
+    assert decode(data).text == text
+    path = tmp_path / "wide.txt"
+    path.write_bytes(data)
+    (doc,) = read_documents([path])
+    assert doc.text == text
+    assert doc.meta["encoding"] == encoding
+
+
+def test_broken_utf16_after_its_mark_names_the_file():
+    with pytest.raises(InputError, match=r"wide\.txt.*utf-16-le"):
+        decode(b"\xff\xfeA\x00\xd8", path="wide.txt")

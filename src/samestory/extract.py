@@ -20,6 +20,12 @@ __all__ = ["Decoded", "decode", "html_document"]
 
 _PREFERRED = {name: rank for rank, name in enumerate(["cp1252", "latin_1", "iso8859_15"])}
 _BINARY_CONTROL = frozenset(range(0, 32)) - {9, 10, 12, 13, 27}
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -46,11 +52,23 @@ def decode(data: bytes, *, path: str | None = None, line: int | None = None) -> 
         InputError: the data is binary, or no encoding explains it.
 
     Example:
+        >>> decode("café au lait".encode("latin-1")).text
+        'café au lait'
         >>> decode("café".encode("latin-1")).text
         'café'
+        >>> decode("\ufeffnews".encode("utf-16-le")).encoding
+        'utf-16-le'
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    for bom, encoding in _BOMS:  # UTF-16/32 text is full of NUL bytes: read it before that test
+        if data.startswith(bom):
+            try:
+                return Decoded(data[len(bom) :].decode(encoding), encoding, True)
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"invalid {encoding} after its byte-order mark", path=path, line=line
+                ) from None
     if _looks_binary(data):
         raise InputError("binary data, not text", path=path, line=line)
     try:
@@ -62,10 +80,19 @@ def decode(data: bytes, *, path: str | None = None, line: int | None = None) -> 
     except ImportError:
         text = data.decode("utf-8", errors="replace")
         return Decoded(text, "utf-8 (invalid bytes replaced)", True)
-    matches = list(from_bytes(data))
+    # without a byte-order mark, UTF-16/32 is a wrong guess: such text has NUL bytes (refused
+    # above) unless it is all CJK, and short Latin-1 text is easily misread as it
+    matches = [m for m in from_bytes(data) if not m.encoding.startswith(("utf_16", "utf_32"))]
     if not matches:
         raise InputError("not text in any known encoding", path=path, line=line)
     best = matches[0]
+    if best.coherence == 0.0:
+        # no language evidence (a short text): every code page fits equally; do what browsers
+        # do with unlabelled Western text and read it as windows-1252 where that works
+        try:
+            return Decoded(data.decode("cp1252"), "cp1252", True)
+        except UnicodeDecodeError:
+            pass
     # single-byte code pages often decode the same bytes equally well; then the most common
     # one in news (Western European) is the better guess
     tied = [
