@@ -88,7 +88,7 @@ def adjusted_rand_index(gold: Sequence[object], pred: Sequence[object]) -> float
     top = (rows + cols) / 2
     if top == expected:
         return 1.0
-    return (index - expected) / (top - expected)
+    return float((index - expected) / (top - expected))
 
 
 def normalized_mutual_info(gold: Sequence[object], pred: Sequence[object]) -> float:

@@ -81,9 +81,9 @@ def connected_components(edges: Any, *, max_rounds: int = 200) -> tuple[Any, int
         when done), and the number of rounds it took.
 
     Example:
-        >>> edges = spark.createDataFrame([(3, 4), (1, 3)], "src long, dst long")
-        >>> labels, _ = connected_components(edges)
-        >>> sorted(map(tuple, labels.collect()))
+        >>> edges = spark.createDataFrame([(3, 4), (1, 3)], "src long, dst long")  # doctest: +SKIP
+        >>> labels, _ = connected_components(edges)  # doctest: +SKIP
+        >>> sorted(map(tuple, labels.collect()))  # doctest: +SKIP
         [(1, 1), (3, 1), (4, 1)]
     """
     from pyspark import StorageLevel
