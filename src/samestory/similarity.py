@@ -298,9 +298,9 @@ def paraphrase_matrix(
         rows, cols = _worth_embedding(feats, params, at_least)
         cos = np.ones(feats.shape[:2])  # the upper bound, for the pairs not embedded
         if rows and cols:
-            va = sentence_vectors([sents_a[i] for i in rows])
-            vb = sentence_vectors([sents_b[j] for j in cols])
-            cos[np.ix_(rows, cols)] = _dot(va, vb)
+            # one call for both sides: fewer, fuller batches of like length
+            vecs = sentence_vectors([sents_a[i] for i in rows] + [sents_b[j] for j in cols])
+            cos[np.ix_(rows, cols)] = _dot(vecs[: len(rows)], vecs[len(rows) :])
         feats = np.concatenate([feats, cos[..., None]], axis=-1)
         probs = _logistic(feats, params)
     else:
