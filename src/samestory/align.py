@@ -236,7 +236,9 @@ def _paraphrase_pairs(
     texts_a = [a.text[slice(*sents_a[n])] for n in open_a]
     texts_b = [b.text[slice(*sents_b[n])] for n in open_b]
     scores = np.asarray(
-        similarity.paraphrase_matrix(texts_a, texts_b, embeddings=embeddings), dtype=np.float64
+        # only pairs at the threshold are used: sentences that cannot reach it go unembedded
+        similarity.paraphrase_matrix(texts_a, texts_b, embeddings=embeddings, at_least=threshold),
+        dtype=np.float64,
     )
     flat = scores.ravel()
     pairs: list[tuple[int, int, float]] = []

@@ -264,7 +264,11 @@ def sentence_vectors(sents: Sequence[str]) -> np.ndarray:
 
 
 def paraphrase_matrix(
-    sents_a: Sequence[str], sents_b: Sequence[str], *, embeddings: bool | None = None
+    sents_a: Sequence[str],
+    sents_b: Sequence[str],
+    *,
+    embeddings: bool | None = None,
+    at_least: float | None = None,
 ) -> np.ndarray:
     """(len(a), len(b)) float matrix in [0, 1]: how likely each sentence pair is a paraphrase.
 
@@ -273,6 +277,11 @@ def paraphrase_matrix(
         sents_b: sentences of the other side.
         embeddings: add the sentence-embedding cosine as a feature; ``None`` (default) means
             "when the embed extra is installed" (``SAMESTORY_NO_EMBED=1`` turns it off).
+        at_least: only the pairs that could reach this probability matter to the caller.
+            A sentence is embedded only when one of its pairs could reach it even with a
+            cosine of 1 (the most the cosine can add); a pair left out holds that upper
+            bound, which is below ``at_least``. Pairs that reach it score exactly as without
+            ``at_least``. ``None`` (default) embeds every sentence.
 
     Example:
         >>> m = paraphrase_matrix(["The minister resigned on Monday."],
@@ -285,9 +294,15 @@ def paraphrase_matrix(
     feats = lexical_features(sents_a, sents_b)
     model = _shipped_model()
     if _use_embeddings(embeddings) and "embedding" in model:
-        cos = _dot(sentence_vectors(sents_a), sentence_vectors(sents_b))
-        feats = np.concatenate([feats, cos[..., None].astype(np.float64)], axis=-1)
-        probs = _logistic(feats, model["embedding"])
+        params = model["embedding"]
+        rows, cols = _worth_embedding(feats, params, at_least)
+        cos = np.ones(feats.shape[:2])  # the upper bound, for the pairs not embedded
+        if rows and cols:
+            # one call for both sides: fewer, fuller batches of like length
+            vecs = sentence_vectors([sents_a[i] for i in rows] + [sents_b[j] for j in cols])
+            cos[np.ix_(rows, cols)] = _dot(vecs[: len(rows)], vecs[len(rows) :])
+        feats = np.concatenate([feats, cos[..., None]], axis=-1)
+        probs = _logistic(feats, params)
     else:
         probs = _logistic(feats, model["lexical"])
     empty_a = np.array([not tokens(s) for s in sents_a])
@@ -295,6 +310,22 @@ def paraphrase_matrix(
     probs[empty_a, :] = 0.0
     probs[:, empty_b] = 0.0
     return probs
+
+
+def _worth_embedding(
+    feats: np.ndarray, params: dict, at_least: float | None
+) -> tuple[list[int], list[int]]:
+    """The sentences of each side with a pair that reaches ``at_least`` at a cosine of 1.
+
+    The cosine is the model's last feature and the only one from embeddings; with any other
+    model shape (or no ``at_least``) every sentence is worth embedding.
+    """
+    everything = list(range(feats.shape[0])), list(range(feats.shape[1]))
+    if at_least is None or len(params["coef"]) != feats.shape[-1] + 1 or params["coef"][-1] < 0:
+        return everything
+    best = np.concatenate([feats, np.ones((*feats.shape[:2], 1))], axis=-1)
+    could = _logistic(best, params) >= at_least
+    return np.flatnonzero(could.any(axis=1)).tolist(), np.flatnonzero(could.any(axis=0)).tolist()
 
 
 def _tfidf(text: str, idf_of: dict[str, float] | None) -> dict[str, float]:
