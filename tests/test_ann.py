@@ -223,12 +223,6 @@ _RESULTS = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known weakness: the index's incremental stories join templated results tables "
-    "of different companies (the embedding match is confirmed by compare, which sees the "
-    "shared template); the batch clusterer's rule is not shared yet",
-)
 def test_templated_results_of_different_companies_stay_apart(tmp_path: Path) -> None:
     if not embed.available():
         pytest.skip("the embed extra is not installed")
@@ -237,6 +231,8 @@ def test_templated_results_of_different_companies_stay_apart(tmp_path: Path) -> 
         ("Quillfeather Paper Mills", 31, 77, 512),
         ("Ostrander Grain Elevators", 7, 19, 140),
         ("Bellweather Optical Instruments", 54, 120, 905),
+        ("Tamsworth Regional Bancorp", 23, 61, 233),
+        ("Corriveau Freight Lines", 15, 35, 280),
     ]
     docs = [
         Document(
@@ -250,4 +246,6 @@ def test_templated_results_of_different_companies_stay_apart(tmp_path: Path) -> 
     ]
     with Index(tmp_path / "results.db", embed=True) as ix:
         ix.add(docs)
-        assert ix.stories() == []
+        # the embeddings alone join them (cosine 0.66-0.80, and compare calls a pair
+        # same-story); the words every table shares weigh nothing by the index's idf
+        assert len({ix.story_of(d.id) for d in docs}) == len(docs)

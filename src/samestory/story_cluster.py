@@ -41,7 +41,7 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -96,6 +96,10 @@ class StoryConfig:
 # without embeddings (vectors = hashed tf-idf): the same grid on ECB+ train+dev, thresholds
 # only (the semantic term is then a second lexical cosine, so the scale is lower)
 LEXICAL_CONFIG = StoryConfig(link_threshold=1.4, merge_threshold=1.1, attach_threshold=0.6)
+
+# the index's incremental stories: no names or years (no NER at add time) and no merge step;
+# the same weights, link threshold the best of 0.8-1.6 on ECB+ train+dev clustered so (0.857)
+INDEX_CONFIG = StoryConfig(link_threshold=1.1, entity_weight=0.0)
 
 
 @dataclass(slots=True)
@@ -253,6 +257,31 @@ def pair_score(a: StoryItem, b: StoryItem, *, config: StoryConfig | None = None)
     return (forward + _link_score(b, story, config)) / 2
 
 
+def link_score(
+    item: StoryItem, members: Sequence[StoryItem], *, config: StoryConfig | None = None
+) -> float | None:
+    """The score with which :func:`cluster` lets a document join a story of ``members``.
+
+    The one decision rule of batch and incremental (:mod:`samestory.story_table`) story
+    assignment: the average link over the members, or None when the story's last report is
+    more than ``window_days`` away (closed). The document joins at ``config.link_threshold``.
+
+    Example:
+        >>> v = np.array([1.0, 0.0], dtype=np.float32)
+        >>> link_score(StoryItem("a", v), [StoryItem("b", v)])
+        1.0
+    """
+    config = config or StoryConfig()
+    if not members:
+        return None
+    story = _Story(members=[], total=np.zeros(len(item.vector), dtype=np.float64))
+    for i, member in enumerate(members):
+        _join(story, i, member, np.asarray(member.vector, dtype=np.float32))
+    if _gap_days(item.published, story.last) > config.window_days:
+        return None
+    return _link_score(item, story, config)
+
+
 def _gap_days(a: date | None, b: date | None) -> float:
     if a is None or b is None:
         return 0.0
@@ -271,7 +300,8 @@ def cluster(items: Sequence[StoryItem], *, config: StoryConfig | None = None) ->
 
     Example:
         >>> v = np.eye(3, dtype=np.float32)
-        >>> cluster([StoryItem("a", v[0]), StoryItem("b", v[0]), StoryItem("c", v[1])])
+        >>> items = [StoryItem("a", v[0]), StoryItem("b", v[0]), StoryItem("c", v[1])]
+        >>> cluster(items, config=StoryConfig(link_threshold=0.9, merge_threshold=0.9))
         [[0, 1], [2]]
     """
     config = config or StoryConfig()
@@ -363,6 +393,8 @@ def term_weights(
     *,
     names: Sequence[Iterable[str]] = (),
     max_terms: int = 128,
+    df: Mapping[str, int] | None = None,
+    documents: int = 0,
 ) -> list[dict[str, float]]:
     """Sublinear tf-idf weights of each text's words and names, L2-normalised, the top ones.
 
@@ -374,6 +406,9 @@ def term_weights(
         texts: the documents (or their leads).
         names: per text, its entity keys (optional).
         max_terms: keep this many heaviest terms per text.
+        df: document frequencies from a larger collection of ``documents`` documents (the
+            index's), used instead of the texts' own.
+        documents: the size of that collection.
 
     Example:
         >>> w = term_weights(["quake hits Lima", "quake hits Quito", "rain in Oslo"])
@@ -382,21 +417,34 @@ def term_weights(
     """
     counted = []
     for i, text in enumerate(texts):
-        c = Counter(_TOKEN_RE.findall(text.lower()))
+        c = term_counts(text)
         if names:
             c.update("@" + k for k in names[i])
         counted.append(c)
-    df: Counter[str] = Counter()
-    for c in counted:
-        df.update(c.keys())
     n = len(texts)
+    if df is None:
+        df = Counter()
+        for c in counted:
+            df.update(c.keys())
+    else:
+        n = documents
     out = []
     for c in counted:
-        w = {t: (1.0 + math.log(k)) * math.log((1 + n) / (1 + df[t])) for t, k in c.items()}
+        w = {t: (1.0 + math.log(k)) * math.log((1 + n) / (1 + df.get(t, 0))) for t, k in c.items()}
         top = sorted(w, key=lambda t: (-w[t], t))[:max_terms]
         norm = math.sqrt(sum(w[t] ** 2 for t in top)) or 1.0
         out.append({t: w[t] / norm for t in top if w[t] > 0})
     return out
+
+
+def term_counts(text: str) -> Counter[str]:
+    """The words (3+ letters) and numbers (2+ digits) of a text, lower-cased, counted.
+
+    Example:
+        >>> sorted(term_counts("Quake hits Lima, 12 dead; quake").items())
+        [('12', 1), ('dead', 1), ('hits', 1), ('lima', 1), ('quake', 2)]
+    """
+    return Counter(_TOKEN_RE.findall(text.lower()))
 
 
 def hashed_vectors(terms: Sequence[dict[str, float]], *, dim: int = 256) -> np.ndarray:
