@@ -74,6 +74,7 @@ class StoryTable:
         self.unpack = unpack
         self.cosine = cosine
         self.config = config
+        self._termed = 0  # rows in ``termed``, counted once per assign
 
     def assign(self, rows: Sequence[tuple[int, Features]]) -> None:
         """Give each new document (row ``n`` with its features) a story, in order of ``n``.
@@ -82,6 +83,7 @@ class StoryTable:
         """
         if self.vectors is not None:
             self._count_terms([n for n, _ in rows], +1)
+            self._termed = int(self.db.execute("SELECT count(*) FROM termed").fetchone()[0])
         for n, feats in sorted(rows, key=lambda r: r[0]):
             target = self._near_duplicate(n, feats) or self._same_story(n)
             story = n
@@ -194,8 +196,7 @@ class StoryTable:
             chunk = words[i : i + 500]
             marks = ",".join("?" * len(chunk))
             df.update(self.db.execute(f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk))
-        (count,) = self.db.execute("SELECT count(*) FROM termed").fetchone()
-        terms = term_weights(texts, df=df, documents=int(count))
+        terms = term_weights(texts, df=df, documents=self._termed)
         return [
             None
             if v is None
