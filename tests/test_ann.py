@@ -214,3 +214,38 @@ def test_sigkilled_embedding_add_rerun_is_consistent(tmp_path: Path) -> None:
         stats = ix.stats()
         assert stats["vectors"] == len(records)
         assert sum(s["size"] for s in ix.stories(limit=1000, min_size=1)) == len(records)
+
+
+_RESULTS = (
+    "{co} Inc 3rd qtr net\nShr {e} cts vs {e0} cts\nNet {p},400,000 vs {p0},100,000\n"
+    "Revs {r}.2 mln vs {r0}.8 mln\nNine mths\nShr {e9} cts vs {e90} cts\n"
+    "Net {p}.9 mln vs {p0}.2 mln\nRevs {r}.5 mln vs {r0}.1 mln\nReuter"
+)
+
+
+def test_templated_results_of_different_companies_stay_apart(tmp_path: Path) -> None:
+    if not embed.available():
+        pytest.skip("the embed extra is not installed")
+    companies = [
+        ("Halvorsen Marine Supply", 12, 40, 310),
+        ("Quillfeather Paper Mills", 31, 77, 512),
+        ("Ostrander Grain Elevators", 7, 19, 140),
+        ("Bellweather Optical Instruments", 54, 120, 905),
+        ("Tamsworth Regional Bancorp", 23, 61, 233),
+        ("Corriveau Freight Lines", 15, 35, 280),
+    ]
+    docs = [
+        Document(
+            _RESULTS.format(
+                co=co, e=e, e0=e - 4, p=p, p0=p - 3, r=r, r0=r - 17, e9=3 * e, e90=3 * e - 9
+            ),
+            id=f"results-{i}",
+            published=f"2019-10-{10 + i:02d}",
+        )
+        for i, (co, p, e, r) in enumerate(companies)
+    ]
+    with Index(tmp_path / "results.db", embed=True) as ix:
+        ix.add(docs)
+        # the embeddings alone join them (cosine 0.66-0.80, and compare calls a pair
+        # same-story); the words every table shares weigh nothing by the index's idf
+        assert len({ix.story_of(d.id) for d in docs}) == len(docs)

@@ -33,7 +33,7 @@ __all__ = [
     "version",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # how the stored fingerprint and texts are encoded; part of the settings fingerprint
 FORMAT = "shingles-u24-v1;bands-i32-v1;deflate-zdict-v1"
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -62,6 +62,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE TABLE stories (id INTEGER PRIMARY KEY, size INTEGER NOT NULL);
         CREATE TABLE members (n INTEGER PRIMARY KEY, story INTEGER NOT NULL);
         CREATE INDEX members_story ON members (story, n);
+        """,
+    ),
+    (
+        3,
+        "word document frequencies of the documents with stories through embeddings",
+        """
+        CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE termed (n INTEGER PRIMARY KEY);
         """,
     ),
 ]

@@ -108,17 +108,24 @@ def story_items(
         vectors = embed.Embedder(model=model, max_words=lead_words).embed(leads)
     else:
         vectors = hashed_vectors(terms)
-    items = [
-        StoryItem(
-            d.id,
-            vectors[i],
-            keys=keys[i],
-            years=frozenset(x[:4] for x in names[i].dates),
-            published=published_date(d.published),
-            terms=terms[i],
+    items = []
+    for i, d in enumerate(documents):
+        published = published_date(d.published)
+        years = {x[:4] for x in names[i].dates}
+        if published is not None:
+            # "on Friday" resolves to the publication year, which every report of that week
+            # shares: the time window compares publication dates already
+            years.discard(f"{published.year:04d}")
+        items.append(
+            StoryItem(
+                d.id,
+                vectors[i],
+                keys=keys[i],
+                years=frozenset(years),
+                published=published,
+                terms=terms[i],
+            )
         )
-        for i, d in enumerate(documents)
-    ]
     return items, names
 
 

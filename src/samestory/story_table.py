@@ -5,19 +5,22 @@ joins the story of its best earlier match, else starts a story of its own, whose
 document's row ``n`` (so a story keeps its id as it grows). The best earlier match is, first,
 the stored near-duplicate or reused text sharing the most shingles (verified on the stored
 fingerprints, the best of Jaccard and containments at least the index's threshold), and,
-with embeddings on, the nearest earlier document whose title+lead vector has a cosine of at
-least ``STORY_COSINE`` (reports of one event; on the samples, reports of one event score
-0.63-0.98 and reports of a similar but different event at most 0.60) and a cosine of at least
-``STORY_COSINE - FOUNDER_SLACK`` with the story's first document (no drift along chains).
-The embedding match found so is confirmed with ``compare`` (verdict duplicate, reuse,
-rewrite or same-story; one or a few pairs a document, milliseconds each), else the next one is
-tried. Assignment runs in the add's transaction, so a killed add leaves no document without
+with embeddings on, the best story among those of the nearest earlier documents with a
+cosine of at least ``STORY_COSINE``, judged by the batch clusterer's own rule
+(:func:`samestory.story_cluster.link_score` with :data:`~samestory.story_cluster.INDEX_CONFIG`):
+the average link of cosine and tf-idf words over the story's first and latest members, inside
+its time window. The idf comes from the ``terms`` table: the document frequency of every word
+over the documents assigned with embeddings on (``termed``), kept as they are added and
+removed. So words that many stored documents share weigh little: items cut from one template
+(quarterly results tables of different companies) match on their template only and stay
+apart. Assignment runs in the add's transaction, so a killed add leaves no document without
 its story.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,16 +29,21 @@ import numpy as np
 from samestory.ann import Vectors
 from samestory.document import Document
 from samestory.indexing import Features, overlap
+from samestory.stories import published_date
+from samestory.story_cluster import (
+    INDEX_CONFIG,
+    StoryConfig,
+    StoryItem,
+    link_score,
+    term_counts,
+    term_weights,
+)
 
 __all__ = ["STORY_COSINE", "StoryTable"]
 
 STORY_COSINE = 0.65
-# a document joins through a match only if it is also this close to the story's first one
-# (cosine - slack): without it, chains of look-alike reports (quarterly results) drift into
-# one story (95 of 1,000 Reuters bodies did)
-FOUNDER_SLACK = 0.1
-JOINING = frozenset({"duplicate", "reuse", "rewrite", "same-story"})
 _CANDIDATES = 50
+_MEMBERS = 4  # a story is judged by its first and latest this many members
 
 
 class StoryTable:
@@ -47,6 +55,7 @@ class StoryTable:
         vectors: the index's embeddings, or None when they are off.
         unpack: turns a stored (id, record) row into a Document.
         cosine: the least cosine of an embedding match.
+        config: the story rule's settings (see :func:`samestory.story_cluster.link_score`).
     """
 
     def __init__(
@@ -57,18 +66,24 @@ class StoryTable:
         vectors: Vectors | None,
         unpack: Callable[[bytes, bytes], Document],
         cosine: float = STORY_COSINE,
+        config: StoryConfig = INDEX_CONFIG,
     ) -> None:
         self.db = db
         self.threshold = threshold
         self.vectors = vectors
         self.unpack = unpack
         self.cosine = cosine
+        self.config = config
+        self._termed = 0  # rows in ``termed``, counted once per assign
 
     def assign(self, rows: Sequence[tuple[int, Features]]) -> None:
         """Give each new document (row ``n`` with its features) a story, in order of ``n``.
 
         Call inside the transaction that stored the documents (with their bands and vectors).
         """
+        if self.vectors is not None:
+            self._count_terms([n for n, _ in rows], +1)
+            self._termed = int(self.db.execute("SELECT count(*) FROM termed").fetchone()[0])
         for n, feats in sorted(rows, key=lambda r: r[0]):
             target = self._near_duplicate(n, feats) or self._same_story(n)
             story = n
@@ -102,39 +117,99 @@ class StoryTable:
     def _same_story(self, n: int) -> int | None:
         if self.vectors is None:
             return None
-        row = self.db.execute("SELECT vec FROM vectors WHERE n = ?", (n,)).fetchone()
-        if row is None:
+        vec = self._vector(n)
+        if vec is None:
             return None
-        vec = np.frombuffer(row[0], dtype=np.float16).astype(np.float32)
+        stories: dict[int, list[int]] = {}
         for _, m in self.vectors.search(vec, k=20, floor=self.cosine, persist=False):
-            if m >= n:
-                continue
-            found = self.db.execute(
-                "SELECT v.vec FROM members m JOIN vectors v ON v.n = m.story WHERE m.n = ?", (m,)
-            ).fetchone()
-            if found is not None:  # (its story's first document may be gone: no drift check)
-                first = np.frombuffer(found[0], dtype=np.float16).astype(np.float32)
-                if float(first @ vec) < self.cosine - FOUNDER_SLACK:
-                    continue
-            if self._same_event(n, m):
-                return m
-        return None
+            story = self.story_of(m) if m < n else None
+            if story is not None and story not in stories:
+                stories[story] = self._sample(story)
+        if not stories:
+            return None
+        rows = sorted({n, *(m for ms in stories.values() for m in ms)})
+        items = dict(zip(rows, self._items(rows), strict=True))
+        item = items[n]
+        if item is None:
+            return None
+        best: tuple[float, int] | None = None  # (score, -first row): ties go to the older
+        for story in sorted(stories):
+            members = [m for m in (items[r] for r in stories[story]) if m is not None]
+            score = link_score(item, members, config=self.config)
+            if score is not None and score >= self.config.link_threshold:
+                best = max(best or (score, -stories[story][0]), (score, -stories[story][0]))
+        return None if best is None else -best[1]
 
-    def _same_event(self, n: int, m: int) -> bool:
-        """Whether ``compare`` calls rows ``n`` and ``m`` one story (a few ms a pair)."""
-        from samestory.compare import compare
+    def _vector(self, n: int) -> np.ndarray | None:
+        row = self.db.execute("SELECT vec FROM vectors WHERE n = ?", (n,)).fetchone()
+        return None if row is None else np.frombuffer(row[0], dtype=np.float16).astype(np.float32)
 
-        docs = []
-        for row in (n, m):
-            key, rec = self.db.execute("SELECT id, record FROM docs WHERE n = ?", (row,)).fetchone()
-            docs.append(self.unpack(key, rec))
-        return compare(docs[0], docs[1]).verdict in JOINING
+    def _sample(self, story: int) -> list[int]:
+        """The first and the latest :data:`_MEMBERS` rows of a story."""
+        rows: set[int] = set()
+        for order in ("ASC", "DESC"):
+            rows.update(
+                int(r[0])
+                for r in self.db.execute(
+                    f"SELECT n FROM members WHERE story = ? ORDER BY n {order} LIMIT ?",
+                    (story, _MEMBERS),
+                )
+            )
+        return sorted(rows)
+
+    def _doc(self, n: int) -> Document:
+        key, rec = self.db.execute("SELECT id, record FROM docs WHERE n = ?", (n,)).fetchone()
+        return self.unpack(key, rec)
+
+    def _count_terms(self, rows: Sequence[int], step: int) -> None:
+        """Add (``step`` 1) or take away (-1) the words of these rows in ``terms``."""
+        if step > 0:
+            rows = [
+                n
+                for n in rows
+                if self.db.execute("INSERT OR IGNORE INTO termed VALUES (?)", (n,)).rowcount == 1
+            ]
+        else:
+            rows = [
+                n
+                for n in rows
+                if self.db.execute("DELETE FROM termed WHERE n = ?", (n,)).rowcount == 1
+            ]
+        words: Counter[str] = Counter()
+        for n in rows:
+            doc = self._doc(n)
+            words.update(term_counts(f"{doc.title}\n{doc.text}").keys())
+        self.db.executemany(
+            "INSERT INTO terms VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + ?",
+            [(t, c * step, c * step) for t, c in sorted(words.items())],
+        )
+        if step < 0:
+            self.db.execute("DELETE FROM terms WHERE df <= 0")
+
+    def _items(self, rows: Sequence[int]) -> list[StoryItem | None]:
+        """Story items of stored rows (None without a vector), idf from the ``terms`` table."""
+        docs = [self._doc(n) for n in rows]
+        texts = [f"{d.title}\n{d.text}" for d in docs]
+        words = sorted(set().union(*(term_counts(t).keys() for t in texts)))
+        df: dict[str, int] = {}
+        for i in range(0, len(words), 500):
+            chunk = words[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            df.update(self.db.execute(f"SELECT term, df FROM terms WHERE term IN ({marks})", chunk))
+        terms = term_weights(texts, df=df, documents=self._termed)
+        return [
+            None
+            if v is None
+            else StoryItem(d.id, v, published=published_date(d.published), terms=t)
+            for d, v, t in zip(docs, (self._vector(n) for n in rows), terms, strict=True)
+        ]
 
     def remove(self, n: int) -> None:
         """Take row ``n`` out of its story (in the remove's transaction)."""
         row = self.db.execute("SELECT story FROM members WHERE n = ?", (n,)).fetchone()
         if row is None:
             return
+        self._count_terms([n], -1)
         self.db.execute("DELETE FROM members WHERE n = ?", (n,))
         self.db.execute("UPDATE stories SET size = size - 1 WHERE id = ?", (row[0],))
         self.db.execute("DELETE FROM stories WHERE id = ? AND size <= 0", (row[0],))
@@ -143,6 +218,8 @@ class StoryTable:
         """Forget every assignment (before a rebuild assigns them again)."""
         self.db.execute("DELETE FROM members")
         self.db.execute("DELETE FROM stories")
+        self.db.execute("DELETE FROM terms")
+        self.db.execute("DELETE FROM termed")
 
     def story_of(self, n: int) -> int | None:
         """The story id of row ``n``, or None."""
