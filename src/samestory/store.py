@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import numpy as np
+
 from samestory.ann import Vectors, encode
 from samestory.config import CleanConfig, MinHashConfig
 from samestory.document import Document
@@ -45,6 +47,7 @@ from samestory.indexing import (
     key64,
     overlap,
     record_fields,
+    unpack_fingerprint,
 )
 from samestory.schema import Transaction, meta, migrate, settings, version
 from samestory.story_table import StoryTable
@@ -81,6 +84,24 @@ class Match:
             "url": d.url,
             "published": d.published,
         }
+
+
+def _best_overlaps(query: bytes, prints: list[bytes]) -> np.ndarray:
+    """The best of Jaccard and both containments of the query's fingerprint with each of
+    ``prints``: ``max(overlap(query, p))`` for all of them in a few array operations."""
+    mine = unpack_fingerprint(query)
+    sizes = np.array([len(p) // 3 for p in prints], dtype=np.int64)
+    if not len(mine) or not len(prints):
+        return np.zeros(len(prints))
+    theirs = unpack_fingerprint(b"".join(prints))
+    found = mine[np.minimum(np.searchsorted(mine, theirs), len(mine) - 1)] == theirs
+    shared = np.concatenate(([0], np.cumsum(found)))
+    ends = np.cumsum(sizes)
+    inter = shared[ends] - shared[ends - sizes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jac = inter / (len(mine) + sizes - inter)
+        contained = np.where(sizes > 0, inter / np.maximum(sizes, 1), 0.0)
+    return np.maximum(np.maximum(jac, inter / len(mine)), contained)
 
 
 def _relate(
@@ -443,10 +464,14 @@ class Index:
         if not cands:
             return []
         marks = ",".join("?" * len(cands))
-        rows = self._db.execute(
+        ns, rows = [], []
+        for n, sh in self._db.execute(
             f"SELECT n, shingles FROM docs WHERE n IN ({marks})", [n for n, _ in cands]
-        ).fetchall()
-        best = sorted((-max(overlap(features.shingles, sh)), n) for n, sh in rows)[:top]
+        ):
+            ns.append(n)
+            rows.append(sh)
+        scores = (-_best_overlaps(features.shingles, rows)).tolist()
+        best = sorted(zip(scores, ns, strict=True))[:top]
         marks = ",".join("?" * len(best))
         found = {
             n: (key, rec)
