@@ -62,6 +62,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live children (Linux /proc)."""
+    pids, total = [pid], 0.0
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        pids += [int(c) for c in task.read_text().split()]
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def load(base: str, texts: list[str], clients: int, detail: bool) -> dict[str, float]:
     """Runs in the client process: every text once, `clients` at a time."""
     import httpx
@@ -153,6 +164,7 @@ def main() -> None:
                     {"base": base, "texts": texts, "clients": args.clients, "detail": args.detail}
                 )
             )
+            cpu = _cpu_seconds(server.pid)
             out = subprocess.run(
                 [sys.executable, __file__, "--client", str(job)],
                 capture_output=True,
@@ -161,6 +173,8 @@ def main() -> None:
                 env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
             )
             result = json.loads(out.stdout)
+            cpu = _cpu_seconds(server.pid) - cpu
+            result["server_cpu_ms_per_query"] = round(cpu * 1000 / args.queries, 2)
         finally:
             server.terminate()
             server.wait(timeout=30)

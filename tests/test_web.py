@@ -125,13 +125,14 @@ def test_worker_processes_share_the_pasted_queries(db):
     wire = {d.id: d for d in load_samples()}["fish-wire"]
     proc, base = _start(db, "--workers", "2")
     try:
-        page = httpx.post(base + "/results", data={"text": wire.text})
+        # a fresh process loads word lists and compiles kernels on its first query: be patient
+        page = httpx.post(base + "/results", data={"text": wire.text}, timeout=120)
         link = re.search(r'href="(/compare\?q=[^"]+)"', page.text)
         assert page.status_code == 200 and link is not None
         for _ in range(6):  # new connections, answered by either process
-            r = httpx.get(base + link.group(1).replace("&amp;", "&"))
+            r = httpx.get(base + link.group(1).replace("&amp;", "&"), timeout=120)
             assert r.status_code == 200 and "expired" not in r.text
-        r = httpx.post(base + "/api/query", json={"text": wire.text})
+        r = httpx.post(base + "/api/query", json={"text": wire.text}, timeout=120)
         assert r.json()["matches"][0]["id"] == "fish-wire"
     finally:
         _stop(proc)
