@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from samestory.align import Alignment, align
 from samestory.clean import Cleaned, clean, clean_text
 from samestory.config import CleanConfig
@@ -154,13 +156,17 @@ class Comparer:
         shingles = shingle_scores(ca.text, text_b, ngram=self.ngram)
         if shingles["jaccard"] >= DUPLICATE_JACCARD:
             return "duplicate", _rounded(shingles)
-        cb = self.clean(b)
-        alignment = self._align(ca, cb)
+        # the coverage scores depend on the cleaned texts alone, so b's cleaned text stands in
+        # for its original (passage spans then point into it; only the scores are kept)
+        n = len(text_b)
+        plain_b = Cleaned(text_b, text_b, np.arange(n), np.arange(1, n + 1))
+        alignment = self._align(ca, plain_b)
         pairs = sum(1 for p in alignment.passages if p.kind == "paraphrase")
         shared = shingles | coverage_scores(alignment)
         early = decide_shared(shared, pairs)
         if early is not None:
             return early[0], _rounded(shared)
+        cb = self.clean(b)  # the content scores read its dateline
         scores = score(a, b, ca, cb, alignment, ngram=self.ngram, embeddings=self.embeddings)
         return decide(scores, pairs)[0], scores.to_dict()
 
