@@ -55,6 +55,27 @@ def test_add_get_query(index: Index) -> None:
     assert index.query("") == []
 
 
+def test_fast_query_gives_the_detailed_verdicts_with_the_scores_they_need(index: Index) -> None:
+    from samestory.samples import load
+
+    docs = load()
+    index.add(docs)
+    index.add([Document(" ".join(d.text.split()[1:]), id=f"{d.id}-copy") for d in docs[:6]])
+    for doc in docs:
+        full = {m.id: m for m in index.query(doc, top=5)}
+        fast = index.query(doc, top=5, detail=False)
+        assert {m.id: m.verdict for m in fast} == {i: m.verdict for i, m in full.items()}
+        for m in fast:
+            assert m.scores == {k: full[m.id].scores[k] for k in m.scores}
+        strength = ["duplicate", "reuse", "rewrite", "same-story", "related"]
+        assert [strength.index(m.verdict) for m in fast] == sorted(
+            strength.index(m.verdict) for m in fast
+        )
+    # a near-copy is decided from its shingles: no alignment, no content scores
+    (copy,) = [m for m in index.query(docs[0], detail=False) if m.id == f"{docs[0].id}-copy"]
+    assert copy.verdict == "duplicate" and "overall" not in copy.scores
+
+
 def test_readding_does_not_double(index: Index) -> None:
     docs = [Document(FLOOD, id="a"), Document(BUDGET, source="Herald", url="https://h.example/1")]
     assert index.add(docs) == ["a", docs[1].id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -106,6 +107,35 @@ def test_query_add_get_delete_roundtrip(server):
     assert httpx.delete(server + "/api/documents/n1").status_code == 200
     r = httpx.get(server + "/api/documents/n1")
     assert r.status_code == 404 and "n1" in r.json()["error"]
+
+
+def test_query_api_answers_fast_verdicts_and_every_score_on_request(server):
+    wire = {d.id: d for d in load_samples()}["fish-wire"]
+    fast = httpx.post(server + "/api/query", json={"text": wire.text, "top": 5}).json()["matches"]
+    body = {"text": wire.text, "top": 5, "detail": True}
+    full = httpx.post(server + "/api/query", json=body).json()["matches"]
+    assert {m["id"]: m["verdict"] for m in fast} == {m["id"]: m["verdict"] for m in full}
+    assert all(isinstance(m["overall"], float) for m in full)
+    itself = next(m for m in fast if m["id"] == "fish-wire")
+    assert itself["verdict"] == "duplicate" and itself["overall"] is None
+    assert set(itself["scores"]) == {"jaccard", "containment_a", "containment_b"}
+
+
+def test_worker_processes_share_the_pasted_queries(db):
+    wire = {d.id: d for d in load_samples()}["fish-wire"]
+    proc, base = _start(db, "--workers", "2")
+    try:
+        # a fresh process loads word lists and compiles kernels on its first query: be patient
+        page = httpx.post(base + "/results", data={"text": wire.text}, timeout=120)
+        link = re.search(r'href="(/compare\?q=[^"]+)"', page.text)
+        assert page.status_code == 200 and link is not None
+        for _ in range(6):  # new connections, answered by either process
+            r = httpx.get(base + link.group(1).replace("&amp;", "&"), timeout=120)
+            assert r.status_code == 200 and "expired" not in r.text
+        r = httpx.post(base + "/api/query", json={"text": wire.text}, timeout=120)
+        assert r.json()["matches"][0]["id"] == "fish-wire"
+    finally:
+        _stop(proc)
 
 
 def test_stats_and_clusters(server):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -84,6 +85,11 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
 
 # --- the alignment -----------------------------------------------------------------------
 
+# one text aligned with many (a query with each of its candidates) is split once; align only
+# reads what these give
+_tokens = lru_cache(maxsize=16)(tokenize)
+_sentences = lru_cache(maxsize=16)(split_sentences)
+
 
 @dataclass(slots=True)
 class Alignment:
@@ -146,9 +152,9 @@ def align(
     threshold = (
         similarity.PARAPHRASE_THRESHOLD if paraphrase_threshold is None else paraphrase_threshold
     )
-    ta, tb = tokenize(a.text), tokenize(b.text)
+    ta, tb = _tokens(a.text), _tokens(b.text)
     runs = verbatim_runs(ta, tb, seed=seed, gap=gap, min_words=min_words)
-    sents_a, sents_b = split_sentences(a.text), split_sentences(b.text)
+    sents_a, sents_b = _sentences(a.text), _sentences(b.text)
     words_a, words_b = _sentence_words(ta, sents_a), _sentence_words(tb, sents_b)
     notes: list[str] = []
     pairs = _paraphrase_pairs(

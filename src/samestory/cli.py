@@ -493,6 +493,12 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "required when binding anything but a loopback address",
     )
     p.add_argument("--read-only", action="store_true", help="refuse every write")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes answering in parallel, e.g. one per core (default 1)",
+    )
     p.set_defaults(func=_serve)
 
 
@@ -518,9 +524,30 @@ def _serve(args: argparse.Namespace) -> int:
         raise MissingDependency("uvicorn", "web") from exc
     from samestory.web.app import create_app
 
+    if args.workers < 1:
+        raise SettingsError(f"--workers must be at least 1, got {args.workers}")
     app = create_app(args.db, token=token, read_only=args.read_only)
     print(f"samestory: serving {args.db} on http://{args.host}:{args.port}/", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if args.workers == 1:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="samestory-queries-") as queries:
+        os.environ.update(
+            SAMESTORY_SERVE_DB=os.path.abspath(args.db),
+            SAMESTORY_TOKEN=token or "",
+            SAMESTORY_SERVE_READ_ONLY="1" if args.read_only else "",
+            SAMESTORY_SERVE_QUERIES=queries,
+        )
+        uvicorn.run(
+            "samestory.web.app:app_from_environment",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+        )
     return 0
 
 

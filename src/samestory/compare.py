@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from samestory.align import align
-from samestory.clean import clean, hyphen_language
+import numpy as np
+
+from samestory.align import Alignment, align
+from samestory.clean import Cleaned, clean, clean_text, hyphen_language
 from samestory.config import CleanConfig
 from samestory.document import Comparison, Document
 from samestory.errors import SettingsError
-from samestory.relate import decide, find_origin, score
+from samestory.relate import (
+    DUPLICATE_JACCARD,
+    coverage_scores,
+    decide,
+    decide_shared,
+    find_origin,
+    score,
+    shingle_scores,
+)
 
 __all__ = ["Comparer", "compare"]
 
@@ -74,14 +84,14 @@ class Comparer:
                 "lower seed or raise min_words"
             )
 
-    def compare(self, a: str | Document, b: str | Document) -> Comparison:
-        """Compare two articles (text or Document); spans point into their original text."""
-        self._check()
-        da = a if isinstance(a, Document) else Document(a)
-        db = b if isinstance(b, Document) else Document(b)
-        ca = clean(da.text, config=self.clean_config, boilerplate=self.boilerplate, lang=da.lang)
-        cb = clean(db.text, config=self.clean_config, boilerplate=self.boilerplate, lang=db.lang)
-        alignment = align(
+    def clean(self, doc: Document) -> Cleaned:
+        """A document's text cleaned as :meth:`compare` cleans it (to reuse across pairs)."""
+        return clean(
+            doc.text, config=self.clean_config, boilerplate=self.boilerplate, lang=doc.lang
+        )
+
+    def _align(self, ca: Cleaned, cb: Cleaned) -> Alignment:
+        return align(
             ca,
             cb,
             seed=self.seed,
@@ -91,6 +101,20 @@ class Comparer:
             paraphrase_threshold=self.paraphrase_threshold,
             embeddings=self.embeddings,
         )
+
+    def compare(
+        self, a: str | Document, b: str | Document, *, cleaned_a: Cleaned | None = None
+    ) -> Comparison:
+        """Compare two articles (text or Document); spans point into their original text.
+
+        ``cleaned_a``: ``a`` as :meth:`clean` gives it, when one side is compared with many.
+        """
+        self._check()
+        da = a if isinstance(a, Document) else Document(a)
+        db = b if isinstance(b, Document) else Document(b)
+        ca = self.clean(da) if cleaned_a is None else cleaned_a
+        cb = self.clean(db)
+        alignment = self._align(ca, cb)
         scores = score(da, db, ca, cb, alignment, ngram=self.ngram, embeddings=self.embeddings)
         pairs = sum(1 for p in alignment.passages if p.kind == "paraphrase")
         verdict, rule = decide(scores, pairs)
@@ -110,6 +134,49 @@ class Comparer:
             dateline_b=cb.dateline,
             notes=[*alignment.notes, *language_notes(da.lang, db.lang)],
         )
+
+    def verdict(
+        self, a: Document, b: Document, *, cleaned_a: Cleaned | None = None
+    ) -> tuple[str, dict[str, float | None]]:
+        """The verdict of :meth:`compare` and the scores it was decided on, and no more.
+
+        A Jaccard of at least ``DUPLICATE_JACCARD`` decides a duplicate from the shingles of
+        the cleaned texts alone (the fast ``clean_text``; then the scores are the Jaccard and
+        containments). Else the other shared-text rules (duplicate, reuse, rewrite) need the
+        alignment's coverage, and the content scores (semantic, lexical, entities, place,
+        time, overall) are computed only when none of them holds. Every score given equals
+        ``compare(a, b).scores``' (rounded as in its ``to_dict``).
+
+        Example:
+            >>> text = "Rain fell on Oslo all day long, and the river rose."
+            >>> Comparer().verdict(Document(text), Document(text))
+            ('duplicate', {'jaccard': 1.0, 'containment_a': 1.0, 'containment_b': 1.0})
+        """
+        self._check()
+        ca = self.clean(a) if cleaned_a is None else cleaned_a
+        text_b = clean_text(
+            b.text, config=self.clean_config, boilerplate=self.boilerplate, lang=b.lang
+        )
+        shingles = shingle_scores(ca.text, text_b, ngram=self.ngram)
+        if shingles["jaccard"] >= DUPLICATE_JACCARD:
+            return "duplicate", _rounded(shingles)
+        # the coverage scores depend on the cleaned texts alone, so b's cleaned text stands in
+        # for its original (passage spans then point into it; only the scores are kept)
+        n = len(text_b)
+        plain_b = Cleaned(text_b, text_b, np.arange(n), np.arange(1, n + 1))
+        alignment = self._align(ca, plain_b)
+        pairs = sum(1 for p in alignment.passages if p.kind == "paraphrase")
+        shared = shingles | coverage_scores(alignment)
+        early = decide_shared(shared, pairs)
+        if early is not None:
+            return early[0], _rounded(shared)
+        cb = self.clean(b)  # the content scores read its dateline
+        scores = score(a, b, ca, cb, alignment, ngram=self.ngram, embeddings=self.embeddings)
+        return decide(scores, pairs)[0], scores.to_dict()
+
+
+def _rounded(scores: dict[str, float]) -> dict[str, float | None]:
+    return {name: round(float(v), 4) for name, v in scores.items()}
 
 
 def language_notes(lang_a: str, lang_b: str) -> list[str]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import date
 from functools import lru_cache
 
@@ -24,7 +26,16 @@ from samestory.clean import Cleaned
 from samestory.document import Document, Origin, Scores
 from samestory.shingle import jaccard, shingle_hashes
 
-__all__ = ["decide", "find_origin", "score"]
+__all__ = [
+    "DUPLICATE_JACCARD",
+    "coverage_scores",
+    "decide",
+    "decide_shared",
+    "find_origin",
+    "score",
+    "shared_scores",
+    "shingle_scores",
+]
 
 _WORD_RE = re.compile(r"\w+")
 _CAP_RE = re.compile(r"\b(?:[A-Z][a-z]+(?:['-][A-Za-z]+)*|[A-Z]{2,}[a-z]?)\b")
@@ -161,6 +172,39 @@ def overall_score(semantic: float, lexical: float, entities: float | None, align
     return 1.0 - (1.0 - content) * (1.0 - aligned)
 
 
+def shingle_scores(a: str, b: str, *, ngram: int = 5) -> dict[str, float]:
+    """Jaccard and containment each way of the word shingles of two cleaned texts."""
+    ha, hb = shingle_hashes(a, ngram), shingle_hashes(b, ngram)
+    inter = len(set(ha.tolist()) & set(hb.tolist())) if len(ha) and len(hb) else 0
+    return {
+        "jaccard": jaccard(ha, hb) if len(ha) or len(hb) else 0.0,
+        "containment_a": inter / len(ha) if len(ha) else 0.0,
+        "containment_b": inter / len(hb) if len(hb) else 0.0,
+    }
+
+
+def coverage_scores(alignment: Alignment) -> dict[str, float]:
+    """The shares of each side's words in verbatim, paraphrase and any passages."""
+    va, vb = alignment.verbatim
+    pa, pb = alignment.paraphrase
+    return {
+        "verbatim_a": va,
+        "verbatim_b": vb,
+        "paraphrase_a": pa,
+        "paraphrase_b": pb,
+        "aligned_a": va + pa,
+        "aligned_b": vb + pb,
+    }
+
+
+def shared_scores(
+    ca: Cleaned, cb: Cleaned, alignment: Alignment, *, ngram: int = 5
+) -> dict[str, float]:
+    """The scores of a pair that come from its shared text alone: shingle overlap and the
+    alignment's coverage (the fields of :class:`Scores` from ``jaccard`` to ``aligned_b``)."""
+    return shingle_scores(ca.text, cb.text, ngram=ngram) | coverage_scores(alignment)
+
+
 def score(
     da: Document,
     db: Document,
@@ -172,27 +216,15 @@ def score(
     embeddings: bool | None = None,
 ) -> Scores:
     """The named scores of two cleaned, aligned documents."""
-    ha, hb = shingle_hashes(ca.text, ngram), shingle_hashes(cb.text, ngram)
-    inter = len(set(ha.tolist()) & set(hb.tolist())) if len(ha) and len(hb) else 0
-    jac = jaccard(ha, hb) if len(ha) or len(hb) else 0.0
-    va, vb = alignment.verbatim
-    pa, pb = alignment.paraphrase
+    shared = shared_scores(ca, cb, alignment, ngram=ngram)
     semantic = float(
         min(1.0, max(0.0, similarity.document_similarity(ca.text, cb.text, embeddings=embeddings)))
     )
     lexical = lexical_similarity(ca.text, cb.text)
     entities = _overlap(_entities(ca.text), _entities(cb.text))
-    aligned = max(va + pa, vb + pb)
+    aligned = max(shared["aligned_a"], shared["aligned_b"])
     return Scores(
-        jaccard=jac,
-        containment_a=inter / len(ha) if len(ha) else 0.0,
-        containment_b=inter / len(hb) if len(hb) else 0.0,
-        verbatim_a=va,
-        verbatim_b=vb,
-        paraphrase_a=pa,
-        paraphrase_b=pb,
-        aligned_a=va + pa,
-        aligned_b=vb + pb,
+        **shared,
         semantic=semantic,
         lexical=lexical,
         entities=entities,
@@ -201,6 +233,9 @@ def score(
         overall=overall_score(semantic, lexical, entities, aligned),
     )
 
+
+DUPLICATE_JACCARD = 0.8
+"""The shingle Jaccard from which a pair is a duplicate, whatever else it shows."""
 
 RULES = (
     "duplicate: jaccard >= 0.80, or both sides >= 0.90 verbatim",
@@ -214,6 +249,32 @@ RULES = (
 """The verdict rules, tried in order; the first that holds gives the verdict."""
 
 
+def decide_shared(s: Mapping[str, float], paraphrase_pairs: int) -> tuple[str, str] | None:
+    """(verdict, rule) when one of the shared-text rules holds (duplicate, reuse, rewrite),
+    else None: they test only :func:`shared_scores`, so the content scores are needed only
+    when this gives None. ``decide`` tries these rules first.
+
+    Example:
+        >>> decide_shared({"jaccard": 0.2, "verbatim_a": 0.5, "verbatim_b": 0.1}, 0)
+        ('reuse', 'reuse: verbatim_a 0.50 >= 0.30')
+    """
+    va, vb = s["verbatim_a"], s["verbatim_b"]
+    vmax, side = max((va, "a"), (vb, "b"))
+    if s["jaccard"] >= DUPLICATE_JACCARD:
+        return "duplicate", f"duplicate: jaccard {s['jaccard']:.2f} >= {DUPLICATE_JACCARD:.2f}"
+    if min(va, vb) >= 0.9:
+        return "duplicate", f"duplicate: both sides >= 0.90 verbatim (min {min(va, vb):.2f})"
+    if vmax >= 0.3:
+        return "reuse", f"reuse: verbatim_{side} {vmax:.2f} >= 0.30"
+    amax, aside = max((s["aligned_a"], "a"), (s["aligned_b"], "b"))
+    if amax >= 0.4 and paraphrase_pairs >= 3:
+        return (
+            "rewrite",
+            f"rewrite: aligned_{aside} {amax:.2f} >= 0.40 with {paraphrase_pairs} paraphrase pairs",
+        )
+    return None
+
+
 def decide(s: Scores, paraphrase_pairs: int) -> tuple[str, str]:
     """(verdict, rule with the values it tested) for the scores of a pair.
 
@@ -222,20 +283,10 @@ def decide(s: Scores, paraphrase_pairs: int) -> tuple[str, str]:
         >>> decide(s, 0)
         ('duplicate', 'duplicate: jaccard 0.90 >= 0.80')
     """
-    vmax, side = max((s.verbatim_a, "a"), (s.verbatim_b, "b"))
-    amax, aside = max((s.aligned_a, "a"), (s.aligned_b, "b"))
-    if s.jaccard >= 0.8:
-        return "duplicate", f"duplicate: jaccard {s.jaccard:.2f} >= 0.80"
-    if min(s.verbatim_a, s.verbatim_b) >= 0.9:
-        v = min(s.verbatim_a, s.verbatim_b)
-        return "duplicate", f"duplicate: both sides >= 0.90 verbatim (min {v:.2f})"
-    if vmax >= 0.3:
-        return "reuse", f"reuse: verbatim_{side} {vmax:.2f} >= 0.30"
-    if amax >= 0.4 and paraphrase_pairs >= 3:
-        return (
-            "rewrite",
-            f"rewrite: aligned_{aside} {amax:.2f} >= 0.40 with {paraphrase_pairs} paraphrase pairs",
-        )
+    shared = {f.name: getattr(s, f.name) for f in fields(s)[:9]}
+    early = decide_shared(shared, paraphrase_pairs)
+    if early is not None:
+        return early
     disagree = [n for n in ("place", "time") if getattr(s, n) == 0.0]
     ent = s.entities or 0.0
     story = s.overall >= 0.45 or (s.lexical >= 0.25 and ent >= 0.3)

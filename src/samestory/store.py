@@ -31,7 +31,9 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
 
 from samestory.ann import Vectors, encode
 from samestory.config import CleanConfig, MinHashConfig
@@ -45,11 +47,19 @@ from samestory.indexing import (
     key64,
     overlap,
     record_fields,
+    unpack_fingerprint,
 )
 from samestory.schema import Transaction, meta, migrate, settings, version
 from samestory.story_table import StoryTable
 
+if TYPE_CHECKING:  # relating is a later stage, imported when a query needs it
+    from samestory.clean import Cleaned
+    from samestory.compare import Comparer
+
 __all__ = ["Index", "Match"]
+
+# verdicts from the strongest relation down: the order of a fast query's matches
+_STRENGTH = ("duplicate", "reuse", "rewrite", "same-story", "related")
 
 Progress = Callable[[int], None]
 
@@ -76,19 +86,44 @@ class Match:
         }
 
 
-def _relate(
-    query_doc: Document, stored_doc: Document, *, embeddings: bool
-) -> tuple[str, dict[str, float | None]]:
-    """The verdict and scores of a stored document against the query, from ``compare``.
+def _best_overlaps(query: bytes, prints: list[bytes]) -> np.ndarray:
+    """The best of Jaccard and both containments of the query's fingerprint with each of
+    ``prints``: ``max(overlap(query, p))`` for all of them in a few array operations."""
+    mine = unpack_fingerprint(query)
+    sizes = np.array([len(p) // 3 for p in prints], dtype=np.int64)
+    if not len(mine) or not len(prints):
+        return np.zeros(len(prints))
+    theirs = unpack_fingerprint(b"".join(prints))
+    found = mine[np.minimum(np.searchsorted(mine, theirs), len(mine) - 1)] == theirs
+    shared = np.concatenate(([0], np.cumsum(found)))
+    ends = np.cumsum(sizes)
+    inter = shared[ends] - shared[ends - sizes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jac = inter / (len(mine) + sizes - inter)
+        contained = np.where(sizes > 0, inter / np.maximum(sizes, 1), 0.0)
+    return np.maximum(np.maximum(jac, inter / len(mine)), contained)
 
+
+def _relate(
+    comparer: Comparer,
+    query: tuple[Document, Cleaned],
+    stored: Document,
+    *,
+    detail: bool,
+) -> tuple[str, dict[str, float | None]]:
+    """The verdict and scores of a stored document against the query, as ``compare`` gives.
+
+    ``detail``: a full compare (every score); else only the scores the verdict needs
+    (``Comparer.verdict``). The query comes cleaned once for all candidates.
     Sentence embeddings are used only for an index made with them: embedding every sentence of
     every candidate costs about a second a pair on two cores, which a plain index's queries
     (a few milliseconds otherwise) should not pay.
     """
-    from samestory.compare import Comparer
-
-    result = Comparer(embeddings=embeddings).compare(query_doc, stored_doc)
-    return result.verdict, result.scores.to_dict()
+    doc, cleaned = query
+    if detail:
+        result = comparer.compare(doc, stored, cleaned_a=cleaned)
+        return result.verdict, result.scores.to_dict()
+    return comparer.verdict(doc, stored, cleaned_a=cleaned)
 
 
 class Index:
@@ -362,7 +397,7 @@ class Index:
         while chunk := rows.fetchmany(1000):
             yield from (self._unpack_row(key, rec) for key, rec in chunk)
 
-    def query(self, doc: Document | str, *, top: int = 10) -> list[Match]:
+    def query(self, doc: Document | str, *, top: int = 10, detail: bool = True) -> list[Match]:
         """The stored documents that match ``doc``, best first, each with verdict and scores.
 
         Candidates come from the stored LSH bands (the ones sharing the most bands first, at
@@ -370,6 +405,15 @@ class Index:
         kept; with embeddings on, the ``top`` nearest neighbours of the query's vector (cosine
         at least ``ann_floor``) join them. Each candidate is related to the query with
         ``compare``; unrelated ones are dropped, and the best ``top`` returned.
+
+        Args:
+            doc: the query (a plain string is a document's text).
+            top: most matches returned.
+            detail: every match with all of ``compare``'s scores, best ``overall`` first.
+                False (fast: what the JSON API answers by default): the same verdicts, each
+                with only the scores it was decided on (``Comparer.verdict``: a shingle
+                Jaccard of 0.8 or more decides a duplicate before any alignment). Ordered by
+                verdict (duplicate, reuse, rewrite, same-story, related), then Jaccard.
         """
         if not isinstance(top, int) or top < 1:
             raise SettingsError(f"top must be a whole number of at least 1, got {top!r}")
@@ -383,13 +427,24 @@ class Index:
                 row = self._db.execute("SELECT id, record FROM docs WHERE n = ?", (n,)).fetchone()
                 if row is not None:
                     cands.setdefault(row[0], row[1])
+        if not cands:
+            return []
+        from samestory.compare import Comparer
+
+        comparer = Comparer(embeddings=bool(self.embed))
+        query = (doc, comparer.clean(doc))
         matches = []
         for key, rec in cands.items():
             stored = self._unpack_row(key, rec)
-            verdict, scores = _relate(doc, stored, embeddings=bool(self.embed))
+            verdict, scores = _relate(comparer, query, stored, detail=detail)
             if verdict != "unrelated":
                 matches.append(Match(stored.id, verdict, scores, stored))
-        matches.sort(key=lambda m: (-(m.scores.get("overall") or 0.0), m.id))
+        if detail:
+            matches.sort(key=lambda m: (-(m.scores.get("overall") or 0.0), m.id))
+        else:
+            matches.sort(
+                key=lambda m: (_STRENGTH.index(m.verdict), -(m.scores.get("jaccard") or 0.0), m.id)
+            )
         return matches[:top]
 
     def _verified(self, features: Features, *, top: int) -> list[tuple[float, bytes, bytes]]:
@@ -409,15 +464,22 @@ class Index:
         if not cands:
             return []
         marks = ",".join("?" * len(cands))
-        rows = self._db.execute(
+        ns, rows = [], []
+        for n, sh in self._db.execute(
             f"SELECT n, shingles FROM docs WHERE n IN ({marks})", [n for n, _ in cands]
-        ).fetchall()
-        best = sorted((-max(overlap(features.shingles, sh)), n) for n, sh in rows)[:top]
-        out = []
-        for score, n in best:
-            key, rec = self._db.execute("SELECT id, record FROM docs WHERE n = ?", (n,)).fetchone()
-            out.append((-score, key, rec))
-        return out
+        ):
+            ns.append(n)
+            rows.append(sh)
+        scores = (-_best_overlaps(features.shingles, rows)).tolist()
+        best = sorted(zip(scores, ns, strict=True))[:top]
+        marks = ",".join("?" * len(best))
+        found = {
+            n: (key, rec)
+            for n, key, rec in self._db.execute(
+                f"SELECT n, id, record FROM docs WHERE n IN ({marks})", [n for _, n in best]
+            )
+        }
+        return [(-score, *found[n]) for score, n in best]
 
     def clusters(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """Near-duplicate clusters among the stored documents, largest first.
