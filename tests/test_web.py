@@ -83,7 +83,7 @@ def server(db: Path) -> Iterator[str]:
 
 def test_compare_api_matches_the_cli_json(server):
     a, b = load_samples()[0], load_samples()[1]
-    r = httpx.post(server + "/api/compare", json={"a": a.text, "b": b.text})
+    r = httpx.post(server + "/api/compare", json={"a": a.text, "b": b.text}, timeout=60)
     assert r.status_code == 200
     body = r.json()
     assert {"verdict", "scores", "origin", "passages", "unique_a", "unique_b", "cleaning"} <= set(
