@@ -66,3 +66,29 @@ def test_plain_word_frequency_shortcut_equals_wordfreq(word):
 
     clean_module = sys.modules["samestory.clean"]
     assert clean_module._zipf.__wrapped__(word, "en") == zipf_frequency(word, "en")
+
+
+_TRAILERS = ["share on", "Share ON", "sHaRe On", " share  on", "wire", "read more", "story"]
+_ASCII = st.sampled_from([*"ab -\n\t\r\x0b.|:>!", *_TRAILERS, *_PIECES, "Advertisement"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ASCII, max_size=25).map("".join))
+def test_cheap_prechecks_never_skip_a_removal(text):
+    """The ASCII prechecks only say no when the full scan finds nothing."""
+    import sys
+
+    module = sys.modules["samestory.clean"]
+    if module._TRAILING_RE.search(text):
+        assert module._may_have_trailer(text)
+    lines = [line.strip() for line in text.splitlines()]
+    if any(body and module._BOILERPLATE_RE.fullmatch(body) for body in lines):
+        assert module._may_have_boilerplate(text, frozenset())
+
+
+def test_unrolled_break_check_covers_every_break():
+    import sys
+
+    module = sys.modules["samestory.clean"]
+    for b in module._ASCII_BREAKS:
+        assert module._has_ascii_break(f"a{b}b") and not module._has_ascii_break("a\tb c")

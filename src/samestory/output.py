@@ -104,9 +104,18 @@ def _pyarrow() -> tuple[Any, Any]:
 
 
 def _write_kept(
-    out: Path, chunk_files: Sequence[Path], drop: np.ndarray, starts: np.ndarray, fmt: str
+    out: Path,
+    chunk_files: Sequence[Path],
+    drop: np.ndarray,
+    starts: np.ndarray,
+    fmt: str,
+    chunk_ends: Sequence[np.ndarray] | None = None,
 ) -> int:
-    """Copy the original records of every document that is not a dropped duplicate."""
+    """Copy the original records of every document that is not a dropped duplicate.
+
+    With ``chunk_ends`` (where each record's line ends in its chunk file) JSONL is copied in
+    runs of kept records, without splitting the file into lines.
+    """
     n = 0
     if fmt == "parquet":
         pq, pa = _pyarrow()
@@ -121,12 +130,26 @@ def _write_kept(
     fh, tmp = _atomic(out / "kept.jsonl", "wb")
     with fh:
         for c, path in enumerate(chunk_files):
-            keep = (~drop[starts[c] : starts[c + 1]]).tolist()
+            keep = ~drop[starts[c] : starts[c + 1]]
             with open(path, "rb") as src:
-                fh.writelines(compress(src.readlines(), keep))
-            n += sum(keep)
+                if chunk_ends is None:
+                    fh.writelines(compress(src.readlines(), keep.tolist()))
+                else:
+                    _copy_runs(fh, memoryview(src.read()), keep, chunk_ends[c])
+            n += int(keep.sum())
     os.replace(tmp, out / "kept.jsonl")
     return n
+
+
+def _copy_runs(fh: IO[bytes], data: memoryview, keep: np.ndarray, ends: np.ndarray) -> None:
+    """Write the lines ``keep`` selects, one write per run of consecutive kept lines."""
+    bounds = np.zeros(len(ends) + 1, dtype=np.int64)
+    bounds[1:] = ends
+    flags = np.zeros(len(keep) + 2, dtype=np.int8)
+    flags[1:-1] = keep
+    edges = np.flatnonzero(np.diff(flags))  # run starts and ends, alternating
+    for a, b in zip(bounds[edges[::2]].tolist(), bounds[edges[1::2]].tolist(), strict=True):
+        fh.write(data[a:b])
 
 
 def write_dedup(
@@ -141,8 +164,12 @@ def write_dedup(
     chunk_records: Sequence[Path],
     starts: np.ndarray,
     fmt: str = "jsonl",
+    chunk_ends: Sequence[np.ndarray] | None = None,
 ) -> dict[str, int]:
-    """Write pairs, clusters and kept into ``out``; returns row counts per file."""
+    """Write pairs, clusters and kept into ``out``; returns row counts per file.
+
+    ``chunk_ends``: where each record's line ends in its chunk file (optional; faster).
+    """
     out.mkdir(parents=True, exist_ok=True)
     write = _write_parquet if fmt == "parquet" else _write_jsonl
     ext = "parquet" if fmt == "parquet" else "jsonl"
@@ -153,7 +180,7 @@ def write_dedup(
     drop = labels != np.arange(len(labels))  # every non-root member ...
     drop[labels[kept]] = True  # ... and every root ...
     drop[kept] = False  # ... except the kept representative
-    counts["kept"] = _write_kept(out, chunk_records, drop, starts, fmt)
+    counts["kept"] = _write_kept(out, chunk_records, drop, starts, fmt, chunk_ends)
     return counts
 
 
