@@ -231,19 +231,21 @@ class LineSpan:
 
 def _line_spans(path: Path, size: int, block_size: int = 1 << 24) -> Iterator[LineSpan]:
     """:class:`LineSpan` batches of ``size`` lines, found by scanning for line breaks."""
+    import numpy as np
+
     name = str(path)
     start = offset = count = 0  # span start, block start, line breaks in the span so far
     first = 1
     last = b"\n"
     with open(path, "rb") as fh:
         while block := fh.read(block_size):
-            i = 0
-            while (here := block.count(b"\n", i)) >= size - count:
-                for _ in range(size - count):
-                    i = block.index(b"\n", i) + 1
-                yield LineSpan(name, start, offset + i, first, size)
-                start, first, count = offset + i, first + size, 0
-            count += here
+            breaks = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+            # the span ends after its size-th line break: the (size - count)-th of this block
+            for k in range(size - count - 1, len(breaks), size):
+                end = offset + int(breaks[k]) + 1
+                yield LineSpan(name, start, end, first, size)
+                start, first = end, first + size
+            count = (count + len(breaks)) % size
             offset += len(block)
             last = block[-1:]
     if offset > start:

@@ -33,11 +33,14 @@ def cluster_rows(
 
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
-    for number, (root, keep, dated) in enumerate(
-        zip(roots.tolist(), kept.tolist(), by_date.tolist(), strict=True)
+    # every cluster's members at once: one searchsorted and one list, then list slices
+    los = np.searchsorted(sorted_labels, roots).tolist()
+    his = np.searchsorted(sorted_labels, roots + 1).tolist()
+    members_of = order.tolist()
+    for number, (lo, hi, keep, dated) in enumerate(
+        zip(los, his, kept.tolist(), by_date.tolist(), strict=True)
     ):
-        lo, hi = np.searchsorted(sorted_labels, [root, root + 1])
-        members = order[lo:hi].tolist()
+        members = members_of[lo:hi]
         yield {
             "cluster": number,
             "kept": ids[keep],
@@ -52,12 +55,16 @@ def _atomic(path: Path, mode: str = "w") -> tuple[IO[Any], Path]:
     return open(tmp, mode, encoding=None if "b" in mode else "utf-8"), tmp
 
 
+# json.dumps(row, ensure_ascii=False) makes a new encoder per call; this one is made once
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> int:
     fh, tmp = _atomic(path)
     n = 0
     with fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(_ENCODE(row) + "\n")
             n += 1
     os.replace(tmp, path)
     return n
