@@ -92,3 +92,41 @@ def test_unrolled_break_check_covers_every_break():
     module = sys.modules["samestory.clean"]
     for b in module._ASCII_BREAKS:
         assert module._has_ascii_break(f"a{b}b") and not module._has_ascii_break("a\tb c")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share the page",
+        "share on LinkedIn",
+        "Follow us on the web",
+        "Like us on Facebook",
+        "Sign up for our newsletter",
+        "SUBSCRIBE to the daily newsletters",
+        "Click here for more",
+        "Read more: the story",
+        "Related coverage",
+        "Advertisement",
+        "All rights reserved 2020",
+        "Copyright The Paper",
+        "Email this",
+        "Print",
+        "Tweet",
+        "Comments (12)",
+        "Leave a comment",
+        "This story was updated on Monday",
+        "Photo: John Smith/Reuters",
+        "Image: AP",
+        "Picture by Getty",
+        "File photo: Reuters",
+        "We use cookies to improve",
+    ],
+)
+def test_every_boilerplate_pattern_passes_the_precheck(line):
+    import sys
+
+    module = sys.modules["samestory.clean"]
+    assert module._BOILERPLATE_RE.fullmatch(line)
+    for text in (line, f"  {line}\nBody text.", f"Body text.\n{line}\nMore body."):
+        assert module._may_have_boilerplate(text, frozenset())
+        assert line not in clean_text(text)

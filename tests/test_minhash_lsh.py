@@ -144,3 +144,12 @@ def test_hashed_jaccard_on_unsorted_repeats_equals_exact(lists, rnd):
     fast = shingle.jaccard_batch((values, offsets), ia, (values, offsets), ib, assume_sorted=False)
     ref = [shingle.jaccard(sets[i], sets[j]) for i, j in zip(ia, ib, strict=True)]
     assert fast.tolist() == ref
+
+
+def test_ascii_batches_take_the_joined_encoding_and_agree():
+    texts = [*STORIES, "", "x", "tabs\tand\nnewlines", "a-b c_d 12 34"]
+    assert "".join(texts).isascii()
+    values, offsets = shingle.shingle_batch(texts, 3)
+    for i, text in enumerate(texts):
+        expected = shingle.reference_shingle_hashes(text, 3)
+        assert values[offsets[i] : offsets[i + 1]].tolist() == expected.tolist()

@@ -288,12 +288,40 @@ def _whitespace_edits(text: str) -> list[tuple[int, int, str, str]]:
 _ASCII_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e"
 _BOILERPLATE_AT_START_RE = re.compile(r"\s*(?:" + "|".join(_BOILERPLATE) + r")", re.IGNORECASE)
 _ASCII_BREAK_RE = re.compile("[" + _ASCII_BREAKS + "]")
+# the first three letters of every _BOILERPLATE pattern, lowercased (ASCII texts)
+_STARTS = frozenset(
+    {
+        "sha",
+        "fol",
+        "lik",
+        "sig",
+        "sub",
+        "cli",
+        "rea",
+        "rel",
+        "adv",
+        "all",
+        "cop",
+        "ema",
+        "pri",
+        "twe",
+        "com",
+        "lea",
+        "thi",
+        "pho",
+        "ima",
+        "pic",
+        "fil",
+        "we ",
+    }
+)
 
 
 def _may_have_boilerplate(text: str, boilerplate: frozenset[str]) -> bool:
     if boilerplate or not text.isascii():
         return True
-    if _BOILERPLATE_AT_START_RE.match(text) is not None:
+    # every pattern starts with three literal letters: a cheap look before the regex
+    if text.lstrip()[:3].lower() in _STARTS and _BOILERPLATE_AT_START_RE.match(text):
         return True
     # a line can only start after a break: try the pattern there (breaks are few)
     if not _has_ascii_break(text):

@@ -171,6 +171,11 @@ def _shingle_kernel(buf, doc_offsets, ngram, table, unique):  # type: ignore[no-
 
 
 def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    joined = "".join(texts)
+    if joined.isascii():  # the usual batch: one join and one encode, not one per text
+        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)), out=offsets[1:])
+        return np.frombuffer(joined.encode("ascii"), dtype=np.uint8), offsets
     parts = []
     for text in texts:
         if text.isascii():
