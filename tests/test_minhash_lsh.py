@@ -1,5 +1,7 @@
 """Fast shingling, MinHash, banding and verification equal their pure-Python references."""
 
+import itertools
+
 import numpy as np
 import pytest
 from dedup_fixtures import STORIES, edit_words
@@ -153,3 +155,29 @@ def test_ascii_batches_take_the_joined_encoding_and_agree():
     for i, text in enumerate(texts):
         expected = shingle.reference_shingle_hashes(text, 3)
         assert values[offsets[i] : offsets[i + 1]].tolist() == expected.tolist()
+
+
+def _reference_candidates(keys, max_bucket):
+    """All pairs of each band's bucket (members in document order), or a chain when big."""
+    found = set()
+    for j in range(keys.shape[1]):
+        buckets = {}
+        for i, key in enumerate(keys[:, j].tolist()):
+            buckets.setdefault(key, []).append(i)
+        for members in buckets.values():
+            if len(members) <= max_bucket:
+                found.update((a, b) for x, a in enumerate(members) for b in members[x + 1 :])
+            else:
+                found.update(itertools.pairwise(members))
+    return sorted(found)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 5), min_size=2, max_size=2), max_size=60),
+    st.integers(2, 8),
+)
+def test_candidate_pairs_equal_reference(rows, max_bucket):
+    keys = np.array(rows, dtype=np.uint64).reshape(-1, 2)
+    got = lsh.candidate_pairs(keys, max_bucket=max_bucket).tolist()
+    assert got == [list(p) for p in _reference_candidates(keys, max_bucket)]
