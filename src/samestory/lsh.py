@@ -102,9 +102,18 @@ def _run_pairs(sorted_keys, order, max_bucket):  # type: ignore[no-untyped-def]
         while j < n and sorted_keys[j] == sorted_keys[i]:
             j += 1
         k = j - i
-        if k > 1:
-            # the sort was not stable: a bucket's members back in document order
+        # the sort was not stable: a bucket's members back in document order (buckets are
+        # mostly pairs: insertion sort in place, np.sort for big ones)
+        if k > 16:
             order[i:j] = np.sort(order[i:j])
+        else:
+            for x in range(i + 1, j):
+                v = order[x]
+                y = x - 1
+                while y >= i and order[y] > v:
+                    order[y + 1] = order[y]
+                    y -= 1
+                order[y + 1] = v
         if k <= max_bucket:
             for x in range(i, j):
                 for y in range(x + 1, j):
