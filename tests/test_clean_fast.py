@@ -130,3 +130,21 @@ def test_every_boilerplate_pattern_passes_the_precheck(line):
     for text in (line, f"  {line}\nBody text.", f"Body text.\n{line}\nMore body."):
         assert module._may_have_boilerplate(text, frozenset())
         assert line not in clean_text(text)
+
+
+_PHRASES = ["share this article", "Share The Story", "share on X", "Share on fb", "read more"]
+_TAIL = st.sampled_from(
+    [*_PHRASES, " ", "  ", "|", "•", "·", "-", ".", "!", ":", ">", "»", "\n", "\t", "word", "é"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_TAIL, max_size=12).map("".join), st.integers(0, 40))
+def test_trailer_search_near_the_end_equals_the_full_search(tail, pad):
+    import sys
+
+    module = sys.modules["samestory.clean"]
+    for text in (tail, "Body text " * pad + tail, " " * pad + tail):
+        full = module._TRAILING_RE.search(text)
+        near = module._trailer(text)
+        assert (near and near.span()) == (full and full.span())

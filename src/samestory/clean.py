@@ -361,6 +361,23 @@ def _may_have_trailer(text: str) -> bool:
 _ASCII_TRAILING = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f.!|:>-"
 
 
+def _trailer(text: str) -> re.Match[str] | None:
+    """``_TRAILING_RE.search(text)``, trying only starts near the end for ASCII texts.
+
+    The phrase ends where the closing run begins (``e``) and starts at most 18 characters
+    before it, or 8 before the last space ("share on \\w+"); a search from there finds the
+    same match unless the run before the phrase reaches back to where it began (then the
+    whole text is searched). The full search tries every start: 100x slower.
+    """
+    if text.isascii():
+        e = len(text.rstrip(_ASCII_TRAILING))
+        w = max(0, min(e - 18, text.rfind(" ", 0, e) - 9))
+        m = _TRAILING_RE.search(text, w)
+        if w == 0 or m is None or m.start() > w:
+            return m
+    return _TRAILING_RE.search(text)
+
+
 def _removal_edits(
     text: str, config: CleanConfig, boilerplate: frozenset[str]
 ) -> tuple[list[tuple[int, int, str, str]], Dateline | None]:
@@ -379,7 +396,7 @@ def _removal_edits(
                 start = pos + line.index(body[0])
                 edits.append((start, pos + len(line), "", "boilerplate"))
             pos += len(line)
-        m = _TRAILING_RE.search(text) if _may_have_trailer(text) else None
+        m = _trailer(text) if _may_have_trailer(text) else None
         if m and m.start() > 0:
             edits.append((m.start(), m.end(), "", "boilerplate"))
     return edits, dateline
