@@ -1,12 +1,13 @@
 """The local engine: dedup a stream of records in chunks, in processes, with files between.
 
-Stage 1 (parallel, resumable): the input stream is cut into chunks of ``chunk_size`` records;
-each chunk is parsed, cleaned, shingled and MinHashed in a worker process, which writes its
-arrays (signature band keys, shingle sets as CSR, dates, lengths, text hashes) as .npy files
-and its documents' original records as JSONL into the work folder. A chunk's ``.done.json``
-is written last, atomically; a restarted run with the same settings skips every chunk that has
-one. Stage 2 (one process, fast): candidate pairs by sorting band keys, verification on the
-memory-mapped shingle sets, union-find, representatives.
+Stage 1 (parallel, resumable): the input stream is cut into chunks of ``chunk_size`` records
+(a plain JSONL file as byte spans the worker reads itself); each chunk is parsed, cleaned,
+shingled and MinHashed in a worker process, which writes its arrays (signature band keys,
+shingle sets as CSR in text order with repeats, dates, lengths, text hashes, record ends) as
+.npy files and its documents' original records as JSONL into the work folder. A chunk's
+``.done.json`` is written last, atomically; a restarted run with the same settings skips every
+chunk that has one. Stage 2 (one process, fast): candidate pairs by sorting band keys,
+verification on the memory-mapped shingle sets, union-find, representatives.
 
 Memory is bounded by the chunk size and the number of documents (band keys: 8 bytes x bands per
 document), never by the total text size.
