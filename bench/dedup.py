@@ -84,10 +84,29 @@ def run_samestory(corpus: Path, limit: int, jobs: int, pairs_out: Path) -> dict:
         t0 = time.perf_counter()
         result = samestory.dedup([src], out=out, jobs=jobs)
         seconds = time.perf_counter() - t0
+        digests = {name: _sha256(Path(out) / name) for name in OUTPUTS}
     if tmp is not None:
         os.unlink(tmp.name)
     _save_pairs(pairs_out, [(a, b) for a, b, _ in result.pairs])
-    return {"seconds": seconds, "docs": limit, "timings": result.summary["timings"]}
+    return {
+        "seconds": seconds,
+        "docs": limit,
+        "timings": result.summary["timings"],
+        "outputs_sha256": digests,
+    }
+
+
+OUTPUTS = ("pairs.jsonl", "clusters.jsonl", "kept.jsonl")
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def run_rensa(corpus: Path, limit: int, jobs: int, pairs_out: Path) -> dict:
@@ -395,9 +414,25 @@ def main() -> None:
         pairs_out.unlink()
     results["machine"]["load_after"] = round(os.getloadavg()[0], 1)
     _ratios(results)
+    _compare_outputs(results, args.results)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
+
+
+def _compare_outputs(results: dict, previous_file: Path) -> None:
+    """Flag whether samestory's outputs equal those recorded in the previous results file
+    (same corpus size): speed work must not change the answers."""
+    ours = results["tools"].get("samestory", {}).get("outputs_sha256")
+    if not ours or not previous_file.exists():
+        return
+    previous = json.loads(previous_file.read_text())
+    theirs = previous.get("tools", {}).get("samestory", {}).get("outputs_sha256")
+    if theirs and previous.get("corpus", {}).get("docs") == results["corpus"]["docs"]:
+        same = theirs == ours
+        results["tools"]["samestory"]["outputs_same_as_previous_results"] = same
+        if not same:
+            print("WARNING: samestory's outputs differ from the previous results", file=sys.stderr)
 
 
 def _jac(csr: tuple[np.ndarray, np.ndarray], a: int, b: int) -> float:

@@ -99,3 +99,23 @@ def test_records_are_raw_and_in_order(tmp_path):
     b.write_text('{"text": "3"}\n')
     got = [(r.path.rsplit("/", 1)[-1], r.line, r.kind) for r in records(check_paths([a, b]))]
     assert got == [("a.jsonl", 1, "json"), ("a.jsonl", 2, "json"), ("b.jsonl", 1, "json")]
+
+
+@pytest.mark.parametrize("tail", [b"\n", b"", b"\n\n"])
+def test_line_spans_give_the_same_lines_as_reading(tmp_path, tail):
+    from samestory.ingest import LineSpan, _line_spans, batches
+
+    body = b'{"id": "a", "text": "one"}\n\n{"id": "b",\r "text": "two\\r"}\r\n  \n'
+    body += b"".join(b'{"id": "c%d", "text": "x"}\n' % i for i in range(9)) + b'{"id": "z"}'
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(body + tail)
+    for size in (1, 2, 3, 5, 100):
+        plain = list(batches([path], size))
+        spans = list(batches([path], size, spans=True))
+        assert all(isinstance(s, LineSpan) for s in spans)
+        assert [s.read() for s in spans] == plain
+        assert [s.count for s in spans] == [len(b[0]) for b in plain]
+        # a block boundary anywhere gives the same spans
+        assert list(_line_spans(path, size, block_size=7)) == spans
+    path.write_bytes(b"")
+    assert list(batches([path], 3, spans=True)) == []

@@ -1,5 +1,7 @@
 """Fast shingling, MinHash, banding and verification equal their pure-Python references."""
 
+import itertools
+
 import numpy as np
 import pytest
 from dedup_fixtures import STORIES, edit_words
@@ -109,3 +111,73 @@ def test_vectorized_jaccard_equals_exact():
     fast = shingle.jaccard_batch((values, offsets), ia, (values, offsets), ib)
     ref = [shingle.jaccard(sets[i], sets[j]) for i, j in zip(ia, ib, strict=True)]
     assert np.allclose(fast, ref)
+
+
+@pytest.mark.parametrize("ngram", [1, 3, 5])
+def test_unsorted_shingles_are_the_reference_set_in_text_order(ngram):
+    texts = [*TEXTS, "a b a b a b a b a b", STORIES[0] + " " + STORIES[0]]
+    values, offsets, n_words, seq = shingle.shingle_batch_details(texts, ngram, unique=False)
+    _, _, n_sorted, seq_sorted = shingle.shingle_batch_details(texts, ngram)
+    assert n_words.tolist() == n_sorted.tolist() and seq.tolist() == seq_sorted.tolist()
+    for i, text in enumerate(texts):
+        raw = values[offsets[i] : offsets[i + 1]]
+        assert np.unique(raw).tolist() == shingle.reference_shingle_hashes(text, ngram).tolist()
+        m = int(n_words[i])
+        assert len(raw) == (max(m - ngram + 1, 1) if m else 0)  # one per position
+    # the signatures of the raw shingles are those of the sets
+    sets = shingle.shingle_batch(texts, ngram)
+    assert (minhash.signatures_csr(values, offsets) == minhash.signatures_csr(*sets)).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), max_size=30), min_size=1, max_size=8), st.randoms())
+def test_hashed_jaccard_on_unsorted_repeats_equals_exact(lists, rnd):
+    # small integers collide in the table's low bits, like any hash values can
+    sets = [np.array(sorted(set(v)), dtype=np.uint64) for v in lists]
+    raws = []
+    for v in lists:
+        raw = [*v, *v[: len(v) // 2]]  # repeats
+        rnd.shuffle(raw)
+        raws.append(np.array(raw, dtype=np.uint64))
+    offsets = np.concatenate([[0], np.cumsum([len(r) for r in raws])]).astype(np.int64)
+    values = np.concatenate(raws) if raws else np.zeros(0, np.uint64)
+    ia, ib = np.meshgrid(np.arange(len(sets)), np.arange(len(sets)))
+    ia, ib = ia.ravel(), ib.ravel()
+    fast = shingle.jaccard_batch((values, offsets), ia, (values, offsets), ib, assume_sorted=False)
+    ref = [shingle.jaccard(sets[i], sets[j]) for i, j in zip(ia, ib, strict=True)]
+    assert fast.tolist() == ref
+
+
+def test_ascii_batches_take_the_joined_encoding_and_agree():
+    texts = [*STORIES, "", "x", "tabs\tand\nnewlines", "a-b c_d 12 34"]
+    assert "".join(texts).isascii()
+    values, offsets = shingle.shingle_batch(texts, 3)
+    for i, text in enumerate(texts):
+        expected = shingle.reference_shingle_hashes(text, 3)
+        assert values[offsets[i] : offsets[i + 1]].tolist() == expected.tolist()
+
+
+def _reference_candidates(keys, max_bucket):
+    """All pairs of each band's bucket (members in document order), or a chain when big."""
+    found = set()
+    for j in range(keys.shape[1]):
+        buckets = {}
+        for i, key in enumerate(keys[:, j].tolist()):
+            buckets.setdefault(key, []).append(i)
+        for members in buckets.values():
+            if len(members) <= max_bucket:
+                found.update((a, b) for x, a in enumerate(members) for b in members[x + 1 :])
+            else:
+                found.update(itertools.pairwise(members))
+    return sorted(found)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 5), min_size=2, max_size=2), max_size=60),
+    st.integers(2, 8),
+)
+def test_candidate_pairs_equal_reference(rows, max_bucket):
+    keys = np.array(rows, dtype=np.uint64).reshape(-1, 2)
+    got = lsh.candidate_pairs(keys, max_bucket=max_bucket).tolist()
+    assert got == [list(p) for p in _reference_candidates(keys, max_bucket)]

@@ -33,6 +33,7 @@ __all__ = [
     "READERS",
     "Batch",
     "Fields",
+    "LineSpan",
     "Record",
     "Skipped",
     "batches",
@@ -209,11 +210,56 @@ def pack(records: Iterable[Record], size: int) -> Iterator[Batch]:
         )
 
 
-def batches(files: Iterable[Path], size: int) -> Iterator[Batch]:
+@dataclass(frozen=True, slots=True)
+class LineSpan:
+    """``count`` lines of a plain JSONL file, its bytes ``[start, end)``, the first being line
+    ``first``: a batch that a worker reads itself (the runner only finds the line breaks)."""
+
+    path: str
+    start: int
+    end: int
+    first: int
+    count: int
+
+    def read(self) -> Batch:
+        """The span as a :data:`Batch` of raw lines (as :func:`batches` would have given)."""
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            lines = io.BytesIO(fh.read(self.end - self.start)).readlines()
+        n = len(lines)
+        return [self.path] * n, list(range(self.first, self.first + n)), ["json"] * n, lines
+
+
+def _line_spans(path: Path, size: int, block_size: int = 1 << 24) -> Iterator[LineSpan]:
+    """:class:`LineSpan` batches of ``size`` lines, found by scanning for line breaks."""
+    import numpy as np
+
+    name = str(path)
+    start = offset = count = 0  # span start, block start, line breaks in the span so far
+    first = 1
+    last = b"\n"
+    with open(path, "rb") as fh:
+        while block := fh.read(block_size):
+            breaks = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+            # the span ends after its size-th line break: the (size - count)-th of this block
+            for k in range(size - count - 1, len(breaks), size):
+                end = offset + int(breaks[k]) + 1
+                yield LineSpan(name, start, end, first, size)
+                start, first = end, first + size
+            count = (count + len(breaks)) % size
+            offset += len(block)
+            last = block[-1:]
+    if offset > start:
+        yield LineSpan(name, start, offset, first, count + (last != b"\n"))
+
+
+def batches(files: Iterable[Path], size: int, *, spans: bool = False) -> Iterator[Batch | LineSpan]:
     """The records of ``files`` in batches of at most ``size``, one file at a time.
 
     JSONL files are read a batch of raw lines at a time without a Python step per line (the
-    lines include blank ones); other formats go through :func:`records`.
+    lines include blank ones); other formats go through :func:`records`. With ``spans``, a
+    plain (not gzipped) JSONL file gives :class:`LineSpan` batches instead: the caller's
+    workers read the lines, so the lines never pass through this process.
     """
     for path in files:
         reader = _reader(path) if str(path) != STDIN else None
@@ -221,6 +267,9 @@ def batches(files: Iterable[Path], size: int) -> Iterator[Batch]:
             yield from pack(records([path]), size)
             continue
         try:
+            if spans and path.suffix != ".gz":
+                yield from _line_spans(path, size)
+                continue
             with _open_binary(path) as fh:
                 first = 1
                 while lines := list(islice(fh, size)):

@@ -33,11 +33,14 @@ def cluster_rows(
 
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
-    for number, (root, keep, dated) in enumerate(
-        zip(roots.tolist(), kept.tolist(), by_date.tolist(), strict=True)
+    # every cluster's members at once: one searchsorted and one list, then list slices
+    los = np.searchsorted(sorted_labels, roots).tolist()
+    his = np.searchsorted(sorted_labels, roots + 1).tolist()
+    members_of = order.tolist()
+    for number, (lo, hi, keep, dated) in enumerate(
+        zip(los, his, kept.tolist(), by_date.tolist(), strict=True)
     ):
-        lo, hi = np.searchsorted(sorted_labels, [root, root + 1])
-        members = order[lo:hi].tolist()
+        members = members_of[lo:hi]
         yield {
             "cluster": number,
             "kept": ids[keep],
@@ -52,12 +55,16 @@ def _atomic(path: Path, mode: str = "w") -> tuple[IO[Any], Path]:
     return open(tmp, mode, encoding=None if "b" in mode else "utf-8"), tmp
 
 
+# json.dumps(row, ensure_ascii=False) makes a new encoder per call; this one is made once
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> int:
     fh, tmp = _atomic(path)
     n = 0
     with fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(_ENCODE(row) + "\n")
             n += 1
     os.replace(tmp, path)
     return n
@@ -104,9 +111,18 @@ def _pyarrow() -> tuple[Any, Any]:
 
 
 def _write_kept(
-    out: Path, chunk_files: Sequence[Path], drop: np.ndarray, starts: np.ndarray, fmt: str
+    out: Path,
+    chunk_files: Sequence[Path],
+    drop: np.ndarray,
+    starts: np.ndarray,
+    fmt: str,
+    chunk_ends: Sequence[np.ndarray] | None = None,
 ) -> int:
-    """Copy the original records of every document that is not a dropped duplicate."""
+    """Copy the original records of every document that is not a dropped duplicate.
+
+    With ``chunk_ends`` (where each record's line ends in its chunk file) JSONL is copied in
+    runs of kept records, without splitting the file into lines.
+    """
     n = 0
     if fmt == "parquet":
         pq, pa = _pyarrow()
@@ -121,12 +137,26 @@ def _write_kept(
     fh, tmp = _atomic(out / "kept.jsonl", "wb")
     with fh:
         for c, path in enumerate(chunk_files):
-            keep = (~drop[starts[c] : starts[c + 1]]).tolist()
+            keep = ~drop[starts[c] : starts[c + 1]]
             with open(path, "rb") as src:
-                fh.writelines(compress(src.readlines(), keep))
-            n += sum(keep)
+                if chunk_ends is None:
+                    fh.writelines(compress(src.readlines(), keep.tolist()))
+                else:
+                    _copy_runs(fh, memoryview(src.read()), keep, chunk_ends[c])
+            n += int(keep.sum())
     os.replace(tmp, out / "kept.jsonl")
     return n
+
+
+def _copy_runs(fh: IO[bytes], data: memoryview, keep: np.ndarray, ends: np.ndarray) -> None:
+    """Write the lines ``keep`` selects, one write per run of consecutive kept lines."""
+    bounds = np.zeros(len(ends) + 1, dtype=np.int64)
+    bounds[1:] = ends
+    flags = np.zeros(len(keep) + 2, dtype=np.int8)
+    flags[1:-1] = keep
+    edges = np.flatnonzero(np.diff(flags))  # run starts and ends, alternating
+    for a, b in zip(bounds[edges[::2]].tolist(), bounds[edges[1::2]].tolist(), strict=True):
+        fh.write(data[a:b])
 
 
 def write_dedup(
@@ -141,8 +171,12 @@ def write_dedup(
     chunk_records: Sequence[Path],
     starts: np.ndarray,
     fmt: str = "jsonl",
+    chunk_ends: Sequence[np.ndarray] | None = None,
 ) -> dict[str, int]:
-    """Write pairs, clusters and kept into ``out``; returns row counts per file."""
+    """Write pairs, clusters and kept into ``out``; returns row counts per file.
+
+    ``chunk_ends``: where each record's line ends in its chunk file (optional; faster).
+    """
     out.mkdir(parents=True, exist_ok=True)
     write = _write_parquet if fmt == "parquet" else _write_jsonl
     ext = "parquet" if fmt == "parquet" else "jsonl"
@@ -153,7 +187,7 @@ def write_dedup(
     drop = labels != np.arange(len(labels))  # every non-root member ...
     drop[labels[kept]] = True  # ... and every root ...
     drop[kept] = False  # ... except the kept representative
-    counts["kept"] = _write_kept(out, chunk_records, drop, starts, fmt)
+    counts["kept"] = _write_kept(out, chunk_records, drop, starts, fmt, chunk_ends)
     return counts
 
 

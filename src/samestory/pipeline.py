@@ -18,7 +18,16 @@ from typing import Any
 from samestory.config import CleanConfig, DedupConfig, MinHashConfig
 from samestory.document import Document
 from samestory.errors import SettingsError
-from samestory.ingest import Batch, Fields, Record, Skipped, batches, check_paths, pack
+from samestory.ingest import (
+    Batch,
+    Fields,
+    LineSpan,
+    Record,
+    Skipped,
+    batches,
+    check_paths,
+    pack,
+)
 
 __all__ = ["DedupResult", "dedup"]
 
@@ -147,7 +156,7 @@ def dedup(
     items = source if isinstance(source, Sequence) else None
     if items is not None and all(isinstance(s, (str, os.PathLike)) for s in items):
         files = check_paths(items)  # type: ignore[arg-type]
-        stream: Iterable[Batch] = batches(files, chunk_size)
+        stream: Iterable[Batch | LineSpan] = batches(files, chunk_size, spans=True)
         total = sum(f.stat().st_size for f in files if f.suffix != ".gz" and str(f) != "-")
         inputs = [_identity(f) for f in files]
     else:
@@ -226,6 +235,7 @@ def dedup(
         kept=result.kept,
         clusters=clusters,
         chunk_records=[store.records_path(m["chunk"]) for m in store.metas],
+        chunk_ends=[store.array(m["chunk"], "ends") for m in store.metas],
         starts=store.starts,
         fmt=fmt,
     )

@@ -105,7 +105,7 @@ def _fmix(h: np.uint64) -> np.uint64:
 
 
 @numba.njit(cache=True, nogil=True)
-def _shingle_kernel(buf, doc_offsets, ngram, table):  # type: ignore[no-untyped-def]
+def _shingle_kernel(buf, doc_offsets, ngram, table, unique):  # type: ignore[no-untyped-def]
     n_docs = len(doc_offsets) - 1
     # pass 1: word hashes of every document, and a hash of its whole word sequence
     tok = np.empty(len(buf) // 2 + 1, dtype=np.uint64)
@@ -135,7 +135,7 @@ def _shingle_kernel(buf, doc_offsets, ngram, table):  # type: ignore[no-untyped-
         for k in range(tok_off[d], nt):
             g = (g ^ tok[k]) * np.uint64(_FOLD_PRIME)
         seq[d] = _fmix(g)
-    # pass 2: shingles, sorted and unique per document
+    # pass 2: shingles, sorted and unique per document (or as they come when not ``unique``)
     cap = 0
     for d in range(n_docs):
         m = tok_off[d + 1] - tok_off[d]
@@ -156,18 +156,26 @@ def _shingle_kernel(buf, doc_offsets, ngram, table):  # type: ignore[no-untyped-
                     h = (h ^ tok[t0 + i + k]) * np.uint64(_FOLD_PRIME)
                 out[pos] = _fmix(h)
                 pos += 1
-            seg = np.sort(out[start:pos])
-            w = start
-            for k in range(len(seg)):
-                if k == 0 or seg[k] != seg[k - 1]:
-                    out[w] = seg[k]
-                    w += 1
-            pos = w
+            if unique:
+                seg = np.sort(out[start:pos])
+                w = start
+                for k in range(len(seg)):
+                    if k == 0 or seg[k] != seg[k - 1]:
+                        out[w] = seg[k]
+                        w += 1
+                pos = w
         out_off[d + 1] = pos
+    if pos == cap:
+        return out, out_off, np.diff(tok_off), seq
     return out[:pos].copy(), out_off, np.diff(tok_off), seq
 
 
 def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    joined = "".join(texts)
+    if joined.isascii():  # the usual batch: one join and one encode, not one per text
+        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)), out=offsets[1:])
+        return np.frombuffer(joined.encode("ascii"), dtype=np.uint8), offsets
     parts = []
     for text in texts:
         if text.isascii():
@@ -197,12 +205,16 @@ def shingle_batch(texts: Sequence[str], ngram: int = 5) -> tuple[np.ndarray, np.
 
 
 def shingle_batch_details(
-    texts: Sequence[str], ngram: int = 5
+    texts: Sequence[str], ngram: int = 5, *, unique: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`shingle_batch` plus each text's word count and a hash of its word sequence.
 
     Two texts have the same sequence hash when they have the same casefolded words in the same
     order (punctuation and spacing aside): the key of exact-duplicate detection.
+
+    With ``unique=False`` each text's shingle hashes come in text order, repeats included (the
+    same set, unsorted; the per-text sort was a third of stage 1): enough for MinHash, whose
+    minima do not care, and for :func:`jaccard_batch` with ``assume_sorted=False``.
     """
     buf, offsets = _encode(texts)
     if len(buf) == 0:
@@ -214,7 +226,9 @@ def shingle_batch_details(
             np.zeros(n, dtype=np.int64),
             empty,
         )
-    return _shingle_kernel(buf, offsets, int(ngram), _WORD_BYTE)  # type: ignore[no-any-return]
+    return _shingle_kernel(  # type: ignore[no-any-return]
+        buf, offsets, int(ngram), _WORD_BYTE, unique
+    )
 
 
 def shingle_hashes(text: str, ngram: int = 5) -> np.ndarray:
@@ -267,18 +281,75 @@ def _jaccard_kernel(va, oa, ia, vb, ob, ib):  # type: ignore[no-untyped-def]
     return out
 
 
+@numba.njit(inline="always")
+def _add(keys, stamp, flag, cur, x, mask, side):  # type: ignore[no-untyped-def]
+    """Put ``x`` of ``side`` (1 a, 2 b) in the table: (1 if new to that side, 1 if in both)."""
+    s = x & mask
+    while stamp[s] == cur and keys[s] != x:  # linear probing
+        s = (s + np.uint64(1)) & mask
+    if stamp[s] != cur:
+        stamp[s] = cur
+        keys[s] = x
+        flag[s] = side
+        return 1, 0
+    if side == 2 and flag[s] == 1:
+        flag[s] = 3
+        return 1, 1
+    return 0, 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _jaccard_hash_kernel(va, oa, ia, vb, ob, ib):  # type: ignore[no-untyped-def]
+    # one open-addressing table reused for every pair: a slot belongs to the current pair
+    # when its stamp is the pair's; its flag says which side holds the value (1 a, 2 b, 3 both)
+    out = np.empty(len(ia), dtype=np.float64)
+    size = 16
+    for k in range(len(ia)):
+        need = 2 * (oa[ia[k] + 1] - oa[ia[k]] + ob[ib[k] + 1] - ob[ib[k]])
+        while size < need:
+            size *= 2
+    keys = np.empty(size, dtype=np.uint64)
+    stamp = np.zeros(size, dtype=np.int64)
+    flag = np.zeros(size, dtype=np.uint8)
+    for k in range(len(ia)):
+        i, j = ia[k], ib[k]
+        pa, pb = oa[i + 1] - oa[i], ob[j + 1] - ob[j]
+        if pa == 0 and pb == 0:
+            out[k] = 1.0
+            continue
+        cap = 16
+        while cap < 2 * (pa + pb):
+            cap *= 2
+        mask = np.uint64(cap - 1)
+        cur = k + 1
+        na = nb = inter = 0
+        for p in range(oa[i], oa[i + 1]):
+            na += _add(keys, stamp, flag, cur, va[p], mask, 1)[0]
+        for q in range(ob[j], ob[j + 1]):
+            new, both = _add(keys, stamp, flag, cur, vb[q], mask, 2)
+            nb += new
+            inter += both
+        out[k] = inter / (na + nb - inter)
+    return out
+
+
 def jaccard_batch(
     a: tuple[np.ndarray, np.ndarray],
     ia: np.ndarray,
     b: tuple[np.ndarray, np.ndarray],
     ib: np.ndarray,
+    *,
+    assume_sorted: bool = True,
 ) -> np.ndarray:
     """Exact Jaccard of many pairs: set ``ia[k]`` of CSR ``a`` against set ``ib[k]`` of ``b``.
 
-    Equal to ``jaccard`` on each pair (a sorted merge per pair, in a numba kernel).
+    Equal to ``jaccard`` on each pair. Sorted unique sets (``shingle_batch``) are merged, in
+    a numba kernel; with ``assume_sorted=False`` the sets may come in any order with repeats
+    (``shingle_batch_details(..., unique=False)``) and each pair goes through a hash table.
     """
     ia = np.ascontiguousarray(ia, dtype=np.int64)
     ib = np.ascontiguousarray(ib, dtype=np.int64)
     if len(ia) == 0:
         return np.zeros(0, dtype=np.float64)
-    return _jaccard_kernel(a[0], a[1], ia, b[0], b[1], ib)  # type: ignore[no-any-return]
+    kernel = _jaccard_kernel if assume_sorted else _jaccard_hash_kernel
+    return kernel(a[0], a[1], ia, b[0], b[1], ib)  # type: ignore[no-any-return]

@@ -1,12 +1,13 @@
 """The local engine: dedup a stream of records in chunks, in processes, with files between.
 
-Stage 1 (parallel, resumable): the input stream is cut into chunks of ``chunk_size`` records;
-each chunk is parsed, cleaned, shingled and MinHashed in a worker process, which writes its
-arrays (signature band keys, shingle sets as CSR, dates, lengths, text hashes) as .npy files
-and its documents' original records as JSONL into the work folder. A chunk's ``.done.json``
-is written last, atomically; a restarted run with the same settings skips every chunk that has
-one. Stage 2 (one process, fast): candidate pairs by sorting band keys, verification on the
-memory-mapped shingle sets, union-find, representatives.
+Stage 1 (parallel, resumable): the input stream is cut into chunks of ``chunk_size`` records
+(a plain JSONL file as byte spans the worker reads itself); each chunk is parsed, cleaned,
+shingled and MinHashed in a worker process, which writes its arrays (signature band keys,
+shingle sets as CSR in text order with repeats, dates, lengths, text hashes, record ends) as
+.npy files and its documents' original records as JSONL into the work folder. A chunk's
+``.done.json`` is written last, atomically; a restarted run with the same settings skips every
+chunk that has one. Stage 2 (one process, fast): candidate pairs by sorting band keys,
+verification on the memory-mapped shingle sets, union-find, representatives.
 
 Memory is bounded by the chunk size and the number of documents (band keys: 8 bytes x bands per
 document), never by the total text size.
@@ -32,12 +33,24 @@ from samestory.clean import clean_text
 from samestory.cluster import components, parse_date, representatives
 from samestory.config import DedupConfig
 from samestory.errors import SettingsError
-from samestory.ingest import MAX_TEXT_CHARS, Batch, Fields, Record, Skipped, to_document
+from samestory.ingest import (
+    MAX_TEXT_CHARS,
+    Batch,
+    Fields,
+    LineSpan,
+    Record,
+    Skipped,
+    to_document,
+)
 from samestory.lsh import band_keys, candidate_pairs
 from samestory.minhash import signatures_csr
 from samestory.shingle import jaccard_batch, shingle_batch_details
 
 __all__ = ["ChunkStore", "LocalResult", "run_local"]
+
+# the chunk files' layout: a chunk written by a version with another layout is redone
+# (2: unsorted shingle sets with repeats, record ends, no signatures when verifying)
+LAYOUT = 2
 
 
 @dataclass(slots=True)
@@ -79,9 +92,14 @@ def _record_json(record: Record, doc: Any) -> bytes:
 
 
 def process_chunk(
-    work: str, index: int, batch: Batch, config: DedupConfig, fields: Fields
+    work: str, index: int, batch: Batch | LineSpan, config: DedupConfig, fields: Fields
 ) -> dict[str, Any]:
-    """Stage 1 for one chunk: parse, clean, shingle, MinHash; write its files. Returns its meta."""
+    """Stage 1 for one chunk: parse, clean, shingle, MinHash; write its files. Returns its meta.
+
+    A :class:`LineSpan` is read here, in the worker.
+    """
+    if isinstance(batch, LineSpan):
+        batch = batch.read()
     skipped: list[list[Any]] = []
     ids: list[str] = []
     texts: list[str] = []
@@ -114,25 +132,29 @@ def process_chunk(
         dates.append(parse_date(published) if published else np.nan)
         lines.append(line)
     mh = config.minhash
-    values, offsets, n_words, seq = shingle_batch_details(texts, mh.ngram)
+    # shingles unsorted, repeats kept: MinHash takes minima, verification hashes (no sort)
+    values, offsets, n_words, seq = shingle_batch_details(texts, mh.ngram, unique=False)
     if (n_words == 0).any():
         # no words left after cleaning: skipped like an empty document
         empty = np.flatnonzero(n_words == 0)
         for k in empty[::-1].tolist():
             skipped.append([records_of[k][0], records_of[k][1], "no words after cleaning"])
             del ids[k], texts[k], dates[k], lines[k]
-        values, offsets, n_words, seq = shingle_batch_details(texts, mh.ngram)
+        values, offsets, n_words, seq = shingle_batch_details(texts, mh.ngram, unique=False)
     arrays: dict[str, np.ndarray] = {
         "values": values,
         "offsets": offsets,
         "dates": np.array(dates, dtype=np.float64),
         "lengths": n_words,
         "texthash": seq,
+        # where each record's line ends in records.jsonl: kept.jsonl is copied in runs
+        "ends": np.cumsum(np.fromiter(map(len, lines), np.int64, len(lines))),
     }
     if not config.exact_only:
         bands, rows = config.bands_rows()
         sig = signatures_csr(values, offsets, mh)
-        arrays["sig"] = sig
+        if not config.verify:  # verification reads the shingle sets, not the signatures
+            arrays["sig"] = sig
         arrays["bands"] = band_keys(sig, bands, rows)
     base = Path(work) / f"c{index:06d}"
     for name, arr in arrays.items():
@@ -149,6 +171,7 @@ def process_chunk(
         "ids": ids,
         "skipped": skipped,
         "fingerprint": config.fingerprint(),
+        "layout": LAYOUT,
     }
     _write_json(Path(f"{base}.done.json"), meta)
     return meta
@@ -223,11 +246,13 @@ def _load_done(path: Path, fingerprint: str) -> dict[str, Any] | None:
         meta: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return meta if meta.get("fingerprint") == fingerprint else None
+    if meta.get("fingerprint") != fingerprint or meta.get("layout") != LAYOUT:
+        return None
+    return meta
 
 
 def stage_chunks(
-    batches: Iterable[Batch],
+    batches: Iterable[Batch | LineSpan],
     *,
     work: Path,
     config: DedupConfig,
@@ -273,7 +298,8 @@ def stage_chunks(
     try:
         for index, batch in enumerate(batches):
             done = _load_done(work / f"c{index:06d}.done.json", fingerprint)
-            if done is not None and done["lines"] == len(batch[0]):
+            lines = batch.count if isinstance(batch, LineSpan) else len(batch[0])
+            if done is not None and done["lines"] == lines:
                 finish(done, True)
                 continue
             if pool is None:
@@ -305,7 +331,10 @@ def _context() -> Any:
 def _warm(config: DedupConfig) -> None:
     """Load the numba kernels and the word list once, before the workers are forked."""
     text = clean_text("A govern-ment an-nounced it.", config=config.clean, collapse=False)
-    values, offsets, _, _ = shingle_batch_details([text], config.minhash.ngram)
+    values, offsets, _, _ = shingle_batch_details([text], config.minhash.ngram, unique=False)
+    jaccard_batch(
+        (values, offsets), np.zeros(1), (values, offsets), np.zeros(1), assume_sorted=False
+    )
     if not config.exact_only:
         bands, rows = config.bands_rows()
         band_keys(signatures_csr(values, offsets, config.minhash), bands, rows)
@@ -362,7 +391,7 @@ def _similarity(store: ChunkStore, cand: np.ndarray, *, exact: bool) -> np.ndarr
         if exact:
             a = (np.asarray(store.array(ca, "values")), np.asarray(store.array(ca, "offsets")))
             b = (np.asarray(store.array(cb, "values")), np.asarray(store.array(cb, "offsets")))
-            out[sel] = jaccard_batch(a, ia, b, ib)
+            out[sel] = jaccard_batch(a, ia, b, ib, assume_sorted=False)
         else:
             sa, sb = store.array(ca, "sig"), store.array(cb, "sig")
             out[sel] = (np.asarray(sa[ia]) == np.asarray(sb[ib])).mean(axis=1)
@@ -370,7 +399,7 @@ def _similarity(store: ChunkStore, cand: np.ndarray, *, exact: bool) -> np.ndarr
 
 
 def run_local(
-    batches: Iterable[Batch],
+    batches: Iterable[Batch | LineSpan],
     *,
     work: Path,
     config: DedupConfig,

@@ -131,7 +131,7 @@ def _feature_rows(
 
     names = ["values", "offsets", "dates", "lengths", "texthash"]
     if not config.exact_only:
-        names += ["sig", "bands"]
+        names += ["bands"] if config.verify else ["sig", "bands"]
     empty = (None,) * 8
     it = iter(records)
     while chunk := list(islice(it, CHUNK_SIZE)):
@@ -226,7 +226,9 @@ def _similarity_rows(batches: Iterator[Any], exact: bool) -> Iterator[Any]:
         if exact:
             sets_a = [np.frombuffer(v, dtype=np.uint64) for v in frame["values_a"]]
             sets_b = [np.frombuffer(v, dtype=np.uint64) for v in frame["values_b"]]
-            sim = jaccard_batch(_csr(sets_a), np.arange(n), _csr(sets_b), np.arange(n))
+            # process_chunk's shingle sets are unsorted (repeats kept): hashed, not merged
+            a, b = _csr(sets_a), _csr(sets_b)
+            sim = jaccard_batch(a, np.arange(n), b, np.arange(n), assume_sorted=False)
         else:
             sa = np.stack([np.frombuffer(v, dtype=np.uint32) for v in frame["sig_a"]])
             sb = np.stack([np.frombuffer(v, dtype=np.uint32) for v in frame["sig_b"]])
