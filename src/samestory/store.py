@@ -28,10 +28,13 @@ import itertools
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
 
 from samestory.ann import Vectors, encode
 from samestory.config import CleanConfig, MinHashConfig
@@ -41,11 +44,13 @@ from samestory.indexing import (
     Codec,
     Features,
     Featurizer,
+    Preparer,
+    Row,
     featurize,
-    key64,
     overlap,
     record_fields,
 )
+from samestory.ingest import Fields, Skipped
 from samestory.schema import Transaction, meta, migrate, settings, version
 from samestory.story_table import StoryTable
 
@@ -89,6 +94,14 @@ def _relate(
 
     result = Comparer(embeddings=embeddings).compare(query_doc, stored_doc)
     return result.verdict, result.scores.to_dict()
+
+
+def _band_rows(rows: list[tuple[int, Features]]) -> Iterator[tuple[int, int]]:
+    """The (band key, n) rows of documents, sorted: the B-tree takes them in order."""
+    keys = np.fromiter(itertools.chain.from_iterable(f.bands for _, f in rows), dtype=np.int64)
+    ns = np.repeat(np.array([n for n, _ in rows], dtype=np.int64), [len(f.bands) for _, f in rows])
+    order = np.lexsort((ns, keys))
+    return zip(keys[order].tolist(), ns[order].tolist(), strict=True)
 
 
 class Index:
@@ -202,18 +215,63 @@ class Index:
             workers: processes that clean, shingle and hash (1: this process).
             progress: called with the number of documents after each batch.
         """
+        stream = (d if isinstance(d, Document) else Document(d) for d in docs)
+        batches = iter(lambda: list(itertools.islice(stream, batch_size)), [])
+        return self._add(batches, None, batch_size, workers, progress)
+
+    def add_files(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        fields: Fields | None = None,
+        on_skip: Callable[[Skipped], None] | None = None,
+        batch_size: int = 1000,
+        workers: int = 1,
+        progress: Progress | None = None,
+    ) -> list[str]:
+        """Add the documents of input files (every format :mod:`samestory.ingest` reads).
+
+        Like :meth:`add` over ``read_documents(paths)``, but with ``workers`` > 1 the records
+        are also parsed in the worker processes. Records that give no document go to
+        ``on_skip`` (default: a line on stderr) and get no id.
+
+        Args:
+            paths: files, folders, or "-" for JSONL on stdin.
+            fields: which record fields hold the text, id, date, source and title.
+            on_skip: called with each skipped record, in input order.
+            batch_size: records per transaction.
+            workers: processes that parse, clean, shingle and hash (1: this process).
+            progress: called with the number of records after each batch.
+        """
+        from samestory.ingest import check_paths, pack, records
+
+        report = on_skip or (lambda s: print(f"samestory: {s}", file=sys.stderr))
+        batches = pack(records(check_paths(paths)), batch_size)
+        return self._add(batches, fields or Fields(), batch_size, workers, progress, report)
+
+    def _add(
+        self,
+        batches: Iterator[Any],
+        fields: Fields | None,
+        batch_size: int,
+        workers: int,
+        progress: Progress | None,
+        report: Callable[[Skipped], None] | None = None,
+    ) -> list[str]:
         for name, value in (("batch_size", batch_size), ("workers", workers)):
             if not isinstance(value, int) or value < 1:
                 raise SettingsError(f"{name} must be a whole number of at least 1, got {value!r}")
-        stream = (d if isinstance(d, Document) else Document(d) for d in docs)
         ids: list[str] = []
-        batches = featurize(stream, self._featurizer, batch_size=batch_size, workers=workers)
-        for batch, feats in batches:
-            vecs = self._embed_new(batch)
+        keep = self._vectors is not None
+        prepare = Preparer(self._featurizer, self._codec, fields, keep)
+        for batch, (docs, rows, skipped) in featurize(batches, prepare, workers=workers):
+            for record in skipped:
+                report(record)  # type: ignore[misc]
+            vecs = self._embed_new(batch if fields is None else docs)
             with Transaction(self._db):
-                ids.extend(self._insert(batch, feats, vecs))
+                ids.extend(self._insert(rows, vecs))
             if progress is not None:
-                progress(len(batch))
+                progress(len(batch) if fields is None else len(batch[0]))
         if self._vectors is not None:
             self._embed_missing(batch_size)
             self._vectors.flush()
@@ -249,34 +307,30 @@ class Index:
             count += len(pairs)
         return count
 
-    def _insert(
-        self, batch: list[Document], feats: list[Features], vecs: dict[int, bytes]
-    ) -> list[str]:
+    def _insert(self, rows: list[Row], vecs: dict[int, bytes]) -> list[str]:
         ids: list[str] = []
-        bands: list[tuple[int, int]] = []
         vectors: list[tuple[int, bytes]] = []
         fresh: list[tuple[int, Features]] = []
-        for i, (doc, (text_key, fp, keys)) in enumerate(zip(batch, feats, strict=True)):
-            key = doc.id.encode("utf-8", "surrogatepass")
-            url_key = key64(f"{doc.source}\x00{doc.url}") if doc.url else None
-            cur = self._db.execute(
+        execute = self._db.execute
+        for i, (key, url_key, record, feats) in enumerate(rows):
+            cur = execute(
                 "INSERT OR IGNORE INTO docs (id, url_key, text_key, record, shingles) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (key, url_key, text_key, self._codec.pack(doc), fp),
+                (key, url_key, feats.text_key, record, feats.shingles),
             )
             if cur.rowcount == 1:
-                ids.append(doc.id)
-                bands.extend((k, int(cur.lastrowid or 0)) for k in keys)
-                fresh.append((int(cur.lastrowid or 0), feats[i]))
+                n = int(cur.lastrowid or 0)
+                ids.append(key.decode("utf-8", "surrogatepass"))
+                fresh.append((n, feats))
                 if i in vecs:
-                    vectors.append((int(cur.lastrowid or 0), vecs[i]))
+                    vectors.append((n, vecs[i]))
                 continue
-            ids.append(self._present(key, url_key, text_key))
-        bands.sort()
-        self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", bands)
+            ids.append(self._present(key, url_key, feats.text_key))
         if vectors:
             self._vectors.insert(vectors)  # type: ignore[union-attr]
+        # stories first: their lookup then finds only earlier batches' band rows (fewer)
         self._stories.assign(fresh)
+        self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", _band_rows(fresh))
         return ids
 
     def _present(self, key: bytes, url_key: int | None, text_key: int | None) -> str:
@@ -334,9 +388,8 @@ class Index:
                     "UPDATE OR IGNORE docs SET text_key = ? WHERE n = ?",
                     [(f.text_key, n) for n, f in pairs],
                 )
-                bands = sorted((k, n) for n, f in pairs for k in f.bands)
-                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", bands)
                 self._stories.assign(pairs)
+                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", _band_rows(pairs))
                 count, last = count + len(chunk), chunk[-1][0]
                 if progress is not None:
                     progress(len(chunk))
