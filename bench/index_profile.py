@@ -82,7 +82,9 @@ def main() -> None:
             out[name] = 0.0
         for batch in batches:
             t0 = time.perf_counter()
-            cleaned = [clean_text(d.text, config=cc, lang=d.lang or "en") for d in batch]
+            cleaned = [
+                clean_text(d.text, config=cc, lang=d.lang or "en", collapse=False) for d in batch
+            ]
             t1 = time.perf_counter()
             values, offsets = shingle_batch(cleaned, mh.ngram)
             t2 = time.perf_counter()

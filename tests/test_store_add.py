@@ -55,7 +55,7 @@ def test_codec_compresses_as_a_new_compressor_would() -> None:
     packed = codec.pack(doc)
     assert codec.pack(doc) == packed  # the primed compressor is copied, never used up
     head = json.dumps({"title": "Ferry"}, ensure_ascii=False, sort_keys=True)
-    fresh = zlib.compressobj(3, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, codec.zdict)
+    fresh = zlib.compressobj(1, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, codec.zdict)
     assert packed == fresh.compress(f"{head}\n{doc.text}".encode()) + fresh.flush()
     assert codec.unpack("x", packed) == doc
 
@@ -94,3 +94,25 @@ def test_add_files_in_workers_equals_add_of_read_documents(tmp_path: Path) -> No
             "SELECT n, story FROM members ORDER BY n",
         ):
             assert a._db.execute(sql).fetchall() == b._db.execute(sql).fetchall()
+
+
+def test_repeats_within_a_batch_are_recognised_as_across_batches(tmp_path: Path) -> None:
+    a, b, c = texts(3, seed=9)
+    docs = [
+        Document(a, id="a"),
+        Document(a.upper(), id="b"),  # the same text (keys are casefolded): stands as "a"
+        Document(b, id="a"),  # the same id
+        Document(b, id="c", source="Herald", url="https://h.example/1"),
+        Document(c, id="d", source="Herald", url="https://h.example/1"),  # the same url
+        Document(c, id="e"),
+        Document("   ", id="blank-1"),
+        Document("\n", id="blank-2"),  # no text key: blank texts are not repeats
+        Document(c, id="\udcff"),  # a lone surrogate in the id; its text is e's
+    ]
+    with Index(tmp_path / "one.db") as one, Index(tmp_path / "all.db") as whole:
+        ids = one.add(docs, batch_size=1)
+        assert ids == ["a", "a", "a", "c", "c", "e", "blank-1", "blank-2", "e"]
+        assert whole.add(docs, batch_size=100) == ids
+        sql = "SELECT n, id, url_key, text_key, record, shingles FROM docs ORDER BY n"
+        assert one._db.execute(sql).fetchall() == whole._db.execute(sql).fetchall()
+        assert whole.add(docs, batch_size=4) == ids and len(whole) == 5

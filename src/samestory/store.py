@@ -308,24 +308,38 @@ class Index:
         return count
 
     def _insert(self, rows: list[Row], vecs: dict[int, bytes]) -> list[str]:
+        """Store a batch, inside its transaction; returns the stored id of each row.
+
+        A row is new unless its id, its source+url key or its text key (checked in that
+        order) is stored already or was taken by an earlier row of the batch; then the id of
+        that document stands for it. New rows get the next row numbers, as SQLite would give
+        them (the transaction holds the write lock), and go in with one statement.
+        """
+        owner = self._owners(rows)
+        (n,) = self._db.execute("SELECT coalesce(max(n), 0) FROM docs").fetchone()
         ids: list[str] = []
-        vectors: list[tuple[int, bytes]] = []
+        new: list[tuple[Any, ...]] = []
         fresh: list[tuple[int, Features]] = []
-        execute = self._db.execute
+        vectors: list[tuple[int, bytes]] = []
         for i, (key, url_key, record, feats) in enumerate(rows):
-            cur = execute(
-                "INSERT OR IGNORE INTO docs (id, url_key, text_key, record, shingles) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (key, url_key, feats.text_key, record, feats.shingles),
-            )
-            if cur.rowcount == 1:
-                n = int(cur.lastrowid or 0)
-                ids.append(key.decode("utf-8", "surrogatepass"))
-                fresh.append((n, feats))
-                if i in vecs:
-                    vectors.append((n, vecs[i]))
+            keys = ((0, key), (1, url_key), (2, feats.text_key))
+            found = next((owner[k] for k in keys if k in owner), None)
+            if found is not None:
+                ids.append(found)
                 continue
-            ids.append(self._present(key, url_key, feats.text_key))
+            n += 1
+            doc_id = key.decode("utf-8", "surrogatepass")
+            owner.update((k, doc_id) for k in keys if k[1] is not None)
+            ids.append(doc_id)
+            new.append((n, key, url_key, feats.text_key, record, feats.shingles))
+            fresh.append((n, feats))
+            if i in vecs:
+                vectors.append((n, vecs[i]))
+        self._db.executemany(
+            "INSERT INTO docs (n, id, url_key, text_key, record, shingles) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            new,
+        )
         if vectors:
             self._vectors.insert(vectors)  # type: ignore[union-attr]
         # stories first: their lookup then finds only earlier batches' band rows (fewer)
@@ -333,15 +347,25 @@ class Index:
         self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", _band_rows(fresh))
         return ids
 
-    def _present(self, key: bytes, url_key: int | None, text_key: int | None) -> str:
-        """The id of the stored document that an ignored insert collided with."""
-        for column, value in (("id", key), ("url_key", url_key), ("text_key", text_key)):
-            if value is None:
-                continue
-            row = self._db.execute(f"SELECT id FROM docs WHERE {column} = ?", (value,)).fetchone()
-            if row is not None:
-                return str(row[0].decode("utf-8", "surrogatepass"))
-        raise StoreError(f"{self.path}: could not store document {key!r}")
+    def _owners(self, rows: list[Row]) -> dict[tuple[int, Any], str]:
+        """(0 id | 1 url key | 2 text key, value) -> id of the stored document holding it,
+        for the keys of ``rows`` that are stored already (one lookup per kind of key)."""
+        owner: dict[tuple[int, Any], str] = {}
+        columns = (
+            ("id", {r.key for r in rows}),
+            ("url_key", {r.url_key for r in rows} - {None}),
+            ("text_key", {r.features.text_key for r in rows} - {None}),
+        )
+        for kind, (column, values) in enumerate(columns):
+            todo = list(values)
+            for i in range(0, len(todo), 10_000):
+                part = todo[i : i + 10_000]
+                marks = ",".join("?" * len(part))
+                found = self._db.execute(
+                    f"SELECT {column}, id FROM docs WHERE {column} IN ({marks})", part
+                )
+                owner.update(((kind, v), key.decode("utf-8", "surrogatepass")) for v, key in found)
+        return owner
 
     def _unpack_row(self, key: bytes, record: bytes) -> Document:
         return self._codec.unpack(key.decode("utf-8", "surrogatepass"), record)
