@@ -11,7 +11,7 @@ import numpy as np
 
 from samestory import Document, Index
 from samestory.clean import clean_text
-from samestory.indexing import Codec, default_zdict, pack_fingerprint
+from samestory.indexing import Codec, default_zdict, overlap, pack_fingerprint
 from samestory.ingest import read_documents
 from samestory.shingle import shingle_hashes
 
@@ -116,3 +116,42 @@ def test_repeats_within_a_batch_are_recognised_as_across_batches(tmp_path: Path)
         sql = "SELECT n, id, url_key, text_key, record, shingles FROM docs ORDER BY n"
         assert one._db.execute(sql).fetchall() == whole._db.execute(sql).fetchall()
         assert whole.add(docs, batch_size=4) == ids and len(whole) == 5
+
+
+def reference_stories(index: Index) -> list[tuple[int, int]]:
+    """Stories as the earlier one-document-at-a-time assignment gave them (one SQL lookup a
+    document, in order): the reference of the batched lookup."""
+    db, story = index._db, {}
+    for (n,) in db.execute("SELECT n FROM docs ORDER BY n").fetchall():
+        keys = [k for (k,) in db.execute("SELECT key FROM bands WHERE n = ?", (n,))]
+        (mine,) = db.execute("SELECT shingles FROM docs WHERE n = ?", (n,)).fetchone()
+        best = None
+        if keys:
+            marks = ",".join("?" * len(keys))
+            cands = db.execute(
+                f"SELECT n, count(*) AS hits FROM bands WHERE key IN ({marks}) AND n < ? "
+                "GROUP BY n ORDER BY hits DESC, n LIMIT 50",
+                (*keys, n),
+            ).fetchall()
+            for m, _ in cands:
+                (theirs,) = db.execute("SELECT shingles FROM docs WHERE n = ?", (m,)).fetchone()
+                score = max(overlap(mine, theirs))
+                if score >= index.config.threshold and (best is None or (-score, m) < best):
+                    best = (-score, m)
+        story[n] = story[best[1]] if best else n
+    return sorted(story.items())
+
+
+def test_batched_stories_equal_the_one_lookup_a_document_reference(tmp_path: Path) -> None:
+    rng = random.Random(4)
+    base = texts(40, seed=8)
+    # chains of edits: many rows share keys with several earlier ones
+    docs = [Document(t, id=f"b{i}") for i, t in enumerate(base)]
+    for i in range(80):
+        tokens = rng.choice(base).split()
+        for _ in range(rng.randint(1, 4)):
+            tokens[rng.randrange(len(tokens))] = rng.choice(WORDS)
+        docs.append(Document(" ".join(tokens), id=f"e{i}"))
+    with Index(tmp_path / "s.db") as index:
+        index.add(docs, batch_size=33)
+        assert members(index) == reference_stories(index)

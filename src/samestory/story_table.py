@@ -137,19 +137,31 @@ class StoryTable:
         ks, ns = ks[order], ns[order]
         distinct = np.concatenate(([True], (ks[1:] != ks[:-1]) | (ns[1:] != ns[:-1])))
         ks, ns = ks[distinct], ns[distinct]
+        # every (new row, earlier row) pair that shares a key: within each key's run (rows in
+        # order), a new row against the rows before it; the hits of a pair are its count
         starts = np.flatnonzero(np.concatenate(([True], ks[1:] != ks[:-1])))
-        sizes = np.diff(np.append(starts, len(ks)))
-        new = {n for n, _ in rows}
-        hits: dict[int, Counter[int]] = {}
-        for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
-            holders = ns[start : start + size].tolist()
-            for i, n in enumerate(holders):
-                if i and n in new:
-                    hits.setdefault(n, Counter()).update(holders[:i])
-        chosen = {
-            n: [m for m, _ in sorted(c.items(), key=lambda h: (-h[1], h[0]))[:_CANDIDATES]]
-            for n, c in hits.items()
-        }
+        run = np.repeat(starts, np.diff(np.append(starts, len(ks))))
+        pos = np.arange(len(ks)) - run
+        take = np.isin(ns, np.array([n for n, _ in rows], np.int64)) & (pos > 0)
+        counts = pos[take]
+        ends = np.cumsum(counts)
+        idx = np.repeat(run[take] - ends + counts, counts) + np.arange(ends[-1] if len(ends) else 0)
+        pairs = np.sort((np.repeat(ns[take], counts) << 32) | ns[idx])
+        if not len(pairs):
+            return {}
+        first = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1])))
+        hits = np.diff(np.append(first, len(pairs)))
+        pn, pm = pairs[first] >> 32, pairs[first] & 0xFFFFFFFF
+        # per new row, the earlier rows by most hits, then lowest n; at most _CANDIDATES
+        order = np.lexsort((pm, -hits, pn))
+        pn, pm = pn[order], pm[order]
+        head = np.concatenate(([True], pn[1:] != pn[:-1]))
+        rank = np.arange(len(pn)) - np.maximum.accumulate(np.where(head, np.arange(len(pn)), 0))
+        chosen: dict[int, list[int]] = {}
+        for n, m in zip(
+            pn[rank < _CANDIDATES].tolist(), pm[rank < _CANDIDATES].tolist(), strict=True
+        ):
+            chosen.setdefault(n, []).append(m)
         if not chosen:
             return {}
         prints = {n: feats.shingles for n, feats in rows}
