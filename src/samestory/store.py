@@ -34,8 +34,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
-
 from samestory.ann import Vectors, encode
 from samestory.config import CleanConfig, MinHashConfig
 from samestory.document import Document
@@ -52,6 +50,7 @@ from samestory.indexing import (
 )
 from samestory.ingest import Fields, Skipped
 from samestory.schema import Transaction, meta, migrate, settings, version
+from samestory.store_batch import band_rows, write_batch
 from samestory.story_table import StoryTable
 
 __all__ = ["Index", "Match"]
@@ -94,14 +93,6 @@ def _relate(
 
     result = Comparer(embeddings=embeddings).compare(query_doc, stored_doc)
     return result.verdict, result.scores.to_dict()
-
-
-def _band_rows(rows: list[tuple[int, Features]]) -> Iterator[tuple[int, int]]:
-    """The (band key, n) rows of documents, sorted: the B-tree takes them in order."""
-    keys = np.fromiter(itertools.chain.from_iterable(f.bands for _, f in rows), dtype=np.int64)
-    ns = np.repeat(np.array([n for n, _ in rows], dtype=np.int64), [len(f.bands) for _, f in rows])
-    order = np.lexsort((ns, keys))
-    return zip(keys[order].tolist(), ns[order].tolist(), strict=True)
 
 
 class Index:
@@ -308,64 +299,7 @@ class Index:
         return count
 
     def _insert(self, rows: list[Row], vecs: dict[int, bytes]) -> list[str]:
-        """Store a batch, inside its transaction; returns the stored id of each row.
-
-        A row is new unless its id, its source+url key or its text key (checked in that
-        order) is stored already or was taken by an earlier row of the batch; then the id of
-        that document stands for it. New rows get the next row numbers, as SQLite would give
-        them (the transaction holds the write lock), and go in with one statement.
-        """
-        owner = self._owners(rows)
-        (n,) = self._db.execute("SELECT coalesce(max(n), 0) FROM docs").fetchone()
-        ids: list[str] = []
-        new: list[tuple[Any, ...]] = []
-        fresh: list[tuple[int, Features]] = []
-        vectors: list[tuple[int, bytes]] = []
-        for i, (key, url_key, record, feats) in enumerate(rows):
-            keys = ((0, key), (1, url_key), (2, feats.text_key))
-            found = next((owner[k] for k in keys if k in owner), None)
-            if found is not None:
-                ids.append(found)
-                continue
-            n += 1
-            doc_id = key.decode("utf-8", "surrogatepass")
-            owner.update((k, doc_id) for k in keys if k[1] is not None)
-            ids.append(doc_id)
-            new.append((n, key, url_key, feats.text_key, record, feats.shingles))
-            fresh.append((n, feats))
-            if i in vecs:
-                vectors.append((n, vecs[i]))
-        self._db.executemany(
-            "INSERT INTO docs (n, id, url_key, text_key, record, shingles) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            new,
-        )
-        if vectors:
-            self._vectors.insert(vectors)  # type: ignore[union-attr]
-        # stories first: their lookup then finds only earlier batches' band rows (fewer)
-        self._stories.assign(fresh)
-        self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", _band_rows(fresh))
-        return ids
-
-    def _owners(self, rows: list[Row]) -> dict[tuple[int, Any], str]:
-        """(0 id | 1 url key | 2 text key, value) -> id of the stored document holding it,
-        for the keys of ``rows`` that are stored already (one lookup per kind of key)."""
-        owner: dict[tuple[int, Any], str] = {}
-        columns = (
-            ("id", {r.key for r in rows}),
-            ("url_key", {r.url_key for r in rows} - {None}),
-            ("text_key", {r.features.text_key for r in rows} - {None}),
-        )
-        for kind, (column, values) in enumerate(columns):
-            todo = list(values)
-            for i in range(0, len(todo), 10_000):
-                part = todo[i : i + 10_000]
-                marks = ",".join("?" * len(part))
-                found = self._db.execute(
-                    f"SELECT {column}, id FROM docs WHERE {column} IN ({marks})", part
-                )
-                owner.update(((kind, v), key.decode("utf-8", "surrogatepass")) for v, key in found)
-        return owner
+        return write_batch(self._db, rows, vecs, stories=self._stories, vectors=self._vectors)
 
     def _unpack_row(self, key: bytes, record: bytes) -> Document:
         return self._codec.unpack(key.decode("utf-8", "surrogatepass"), record)
@@ -413,7 +347,7 @@ class Index:
                     [(f.text_key, n) for n, f in pairs],
                 )
                 self._stories.assign(pairs)
-                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", _band_rows(pairs))
+                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", band_rows(pairs))
                 count, last = count + len(chunk), chunk[-1][0]
                 if progress is not None:
                     progress(len(chunk))
