@@ -62,7 +62,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
     docs, _ = corpus(args.docs, dup_rate=0.1, seed=7)
-    tmp = Path(tempfile.mkdtemp())
+    holder = tempfile.TemporaryDirectory()
+    tmp = Path(holder.name)
     data = tmp / "corpus.jsonl"
     with data.open("w", encoding="utf-8") as f:
         for d in docs:
@@ -158,6 +159,7 @@ def main() -> None:
         "numpy": np.__version__,
     }
     print(json.dumps(result, indent=2))
+    holder.cleanup()
 
 
 if __name__ == "__main__":
