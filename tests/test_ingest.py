@@ -59,7 +59,8 @@ def test_folder_of_txt_files(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "b.txt").write_text("Second story.")
     (tmp_path / "sub" / "a.txt").write_text("First story.")
-    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00\x01")
+    # (not b"\xff\xfe\x00\x01": that is the UTF-16 text "Ā" after its byte-order mark)
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02\xff\xfe\x00\x01")
     (tmp_path / "notes.md").write_text("ignored: unknown suffix inside a folder")
     docs, skipped = _read([tmp_path])
     assert sorted(d.text for d in docs) == ["First story.", "Second story."]

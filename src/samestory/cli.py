@@ -250,13 +250,17 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def _index_add(args: argparse.Namespace) -> int:
+    from samestory.ingest import check_paths
+
     skipped: list[str] = []
-    docs = _read_inputs(args.paths, skipped, strict=args.strict)
+    check_paths(args.paths)  # a missing or unknown path fails before any index is made
+    keep = _strict_skip if args.strict else (lambda s: skipped.append(str(s)))
     with _open_index(args, create=True) as index, _progress(args, "documents") as bar:
         task = bar.add_task("add")
         before = len(index)
-        ids = index.add(
-            docs,
+        ids = index.add_files(
+            args.paths,
+            on_skip=keep,
             batch_size=args.batch_size,
             workers=args.workers,
             progress=lambda n: bar.advance(task, n),

@@ -64,11 +64,14 @@ def decode(data: bytes, *, path: str | None = None, line: int | None = None) -> 
     for bom, encoding in _BOMS:  # UTF-16/32 text is full of NUL bytes: read it before that test
         if data.startswith(bom):
             try:
-                return Decoded(data[len(bom) :].decode(encoding), encoding, True)
+                text = data[len(bom) :].decode(encoding)
             except UnicodeDecodeError:
                 raise InputError(
                     f"invalid {encoding} after its byte-order mark", path=path, line=line
                 ) from None
+            if _looks_binary(text.encode("utf-8", "surrogatepass")):
+                raise InputError("binary data, not text", path=path, line=line)
+            return Decoded(text, encoding, True)
     if _looks_binary(data):
         raise InputError("binary data, not text", path=path, line=line)
     try:

@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,13 +44,16 @@ from samestory.indexing import (
     Codec,
     Features,
     Featurizer,
+    Preparer,
+    Row,
     featurize,
-    key64,
     overlap,
     record_fields,
     unpack_fingerprint,
 )
+from samestory.ingest import Fields, Skipped
 from samestory.schema import Transaction, meta, migrate, settings, version
+from samestory.store_batch import band_rows, write_batch
 from samestory.story_table import StoryTable
 
 if TYPE_CHECKING:  # relating is a later stage, imported when a query needs it
@@ -237,18 +241,63 @@ class Index:
             workers: processes that clean, shingle and hash (1: this process).
             progress: called with the number of documents after each batch.
         """
+        stream = (d if isinstance(d, Document) else Document(d) for d in docs)
+        batches = iter(lambda: list(itertools.islice(stream, batch_size)), [])
+        return self._add(batches, None, batch_size, workers, progress)
+
+    def add_files(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        fields: Fields | None = None,
+        on_skip: Callable[[Skipped], None] | None = None,
+        batch_size: int = 1000,
+        workers: int = 1,
+        progress: Progress | None = None,
+    ) -> list[str]:
+        """Add the documents of input files (every format :mod:`samestory.ingest` reads).
+
+        Like :meth:`add` over ``read_documents(paths)``, but with ``workers`` > 1 the records
+        are also parsed in the worker processes. Records that give no document go to
+        ``on_skip`` (default: a line on stderr) and get no id.
+
+        Args:
+            paths: files, folders, or "-" for JSONL on stdin.
+            fields: which record fields hold the text, id, date, source and title.
+            on_skip: called with each skipped record, in input order.
+            batch_size: records per transaction.
+            workers: processes that parse, clean, shingle and hash (1: this process).
+            progress: called with the number of records after each batch.
+        """
+        from samestory.ingest import check_paths, pack, records
+
+        report = on_skip or (lambda s: print(f"samestory: {s}", file=sys.stderr))
+        batches = pack(records(check_paths(paths)), batch_size)
+        return self._add(batches, fields or Fields(), batch_size, workers, progress, report)
+
+    def _add(
+        self,
+        batches: Iterator[Any],
+        fields: Fields | None,
+        batch_size: int,
+        workers: int,
+        progress: Progress | None,
+        report: Callable[[Skipped], None] | None = None,
+    ) -> list[str]:
         for name, value in (("batch_size", batch_size), ("workers", workers)):
             if not isinstance(value, int) or value < 1:
                 raise SettingsError(f"{name} must be a whole number of at least 1, got {value!r}")
-        stream = (d if isinstance(d, Document) else Document(d) for d in docs)
         ids: list[str] = []
-        batches = featurize(stream, self._featurizer, batch_size=batch_size, workers=workers)
-        for batch, feats in batches:
-            vecs = self._embed_new(batch)
+        keep = self._vectors is not None
+        prepare = Preparer(self._featurizer, self._codec, fields, keep)
+        for batch, (docs, rows, skipped) in featurize(batches, prepare, workers=workers):
+            for record in skipped:
+                report(record)  # type: ignore[misc]
+            vecs = self._embed_new(batch if fields is None else docs)
             with Transaction(self._db):
-                ids.extend(self._insert(batch, feats, vecs))
+                ids.extend(self._insert(rows, vecs))
             if progress is not None:
-                progress(len(batch))
+                progress(len(batch) if fields is None else len(batch[0]))
         if self._vectors is not None:
             self._embed_missing(batch_size)
             self._vectors.flush()
@@ -284,45 +333,8 @@ class Index:
             count += len(pairs)
         return count
 
-    def _insert(
-        self, batch: list[Document], feats: list[Features], vecs: dict[int, bytes]
-    ) -> list[str]:
-        ids: list[str] = []
-        bands: list[tuple[int, int]] = []
-        vectors: list[tuple[int, bytes]] = []
-        fresh: list[tuple[int, Features]] = []
-        for i, (doc, (text_key, fp, keys)) in enumerate(zip(batch, feats, strict=True)):
-            key = doc.id.encode("utf-8", "surrogatepass")
-            url_key = key64(f"{doc.source}\x00{doc.url}") if doc.url else None
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO docs (id, url_key, text_key, record, shingles) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (key, url_key, text_key, self._codec.pack(doc), fp),
-            )
-            if cur.rowcount == 1:
-                ids.append(doc.id)
-                bands.extend((k, int(cur.lastrowid or 0)) for k in keys)
-                fresh.append((int(cur.lastrowid or 0), feats[i]))
-                if i in vecs:
-                    vectors.append((int(cur.lastrowid or 0), vecs[i]))
-                continue
-            ids.append(self._present(key, url_key, text_key))
-        bands.sort()
-        self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", bands)
-        if vectors:
-            self._vectors.insert(vectors)  # type: ignore[union-attr]
-        self._stories.assign(fresh)
-        return ids
-
-    def _present(self, key: bytes, url_key: int | None, text_key: int | None) -> str:
-        """The id of the stored document that an ignored insert collided with."""
-        for column, value in (("id", key), ("url_key", url_key), ("text_key", text_key)):
-            if value is None:
-                continue
-            row = self._db.execute(f"SELECT id FROM docs WHERE {column} = ?", (value,)).fetchone()
-            if row is not None:
-                return str(row[0].decode("utf-8", "surrogatepass"))
-        raise StoreError(f"{self.path}: could not store document {key!r}")
+    def _insert(self, rows: list[Row], vecs: dict[int, bytes]) -> list[str]:
+        return write_batch(self._db, rows, vecs, stories=self._stories, vectors=self._vectors)
 
     def _unpack_row(self, key: bytes, record: bytes) -> Document:
         return self._codec.unpack(key.decode("utf-8", "surrogatepass"), record)
@@ -369,9 +381,8 @@ class Index:
                     "UPDATE OR IGNORE docs SET text_key = ? WHERE n = ?",
                     [(f.text_key, n) for n, f in pairs],
                 )
-                bands = sorted((k, n) for n, f in pairs for k in f.bands)
-                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", bands)
                 self._stories.assign(pairs)
+                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", band_rows(pairs))
                 count, last = count + len(chunk), chunk[-1][0]
                 if progress is not None:
                     progress(len(chunk))

@@ -19,6 +19,7 @@ its story.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -44,6 +45,8 @@ __all__ = ["STORY_COSINE", "StoryTable"]
 STORY_COSINE = 0.65
 _CANDIDATES = 50
 _MEMBERS = 4  # a story is judged by its first and latest this many members
+# keys or rows looked up in one statement (SQLite allows 32,766 parameters)
+_LOOKUP = 10_000
 
 
 class StoryTable:
@@ -79,40 +82,120 @@ class StoryTable:
     def assign(self, rows: Sequence[tuple[int, Features]]) -> None:
         """Give each new document (row ``n`` with its features) a story, in order of ``n``.
 
-        Call inside the transaction that stored the documents (with their bands and vectors).
+        Call inside the transaction that stored the documents (and their vectors); their band
+        rows may be stored yet or not. The near-duplicate matches of the whole batch are
+        looked up at once; the stories are written at the end (or before an embedding match,
+        which reads the stories of earlier documents).
         """
         if self.vectors is not None:
             self._count_terms([n for n, _ in rows], +1)
             self._termed = int(self.db.execute("SELECT count(*) FROM termed").fetchone()[0])
-        for n, feats in sorted(rows, key=lambda r: r[0]):
-            target = self._near_duplicate(n, feats) or self._same_story(n)
+        rows = sorted(rows, key=lambda r: r[0])
+        targets = self._near_duplicates(rows)
+        story_of: dict[int, int] = {}
+        members: list[tuple[int, int]] = []
+        for n, _ in rows:
+            target = targets.get(n)
+            if target is None and self.vectors is not None:
+                self._write(members)
+                target = self._same_story(n)
             story = n
             if target is not None:
-                row = self.db.execute("SELECT story FROM members WHERE n = ?", (target,))
-                found = row.fetchone()
-                story = int(found[0]) if found else n
-            self.db.execute("INSERT OR REPLACE INTO members VALUES (?, ?)", (n, story))
-            self.db.execute(
-                "INSERT INTO stories VALUES (?, 1) ON CONFLICT(id) DO UPDATE SET size = size + 1",
-                (story,),
-            )
+                if target in story_of:
+                    story = story_of[target]
+                else:
+                    found = self.db.execute(
+                        "SELECT story FROM members WHERE n = ?", (target,)
+                    ).fetchone()
+                    story = int(found[0]) if found else n
+            story_of[n] = story
+            members.append((n, story))
+        self._write(members)
 
-    def _near_duplicate(self, n: int, feats: Features) -> int | None:
-        if not feats.bands:
-            return None
-        marks = ",".join("?" * len(feats.bands))
-        cands = self.db.execute(
-            f"SELECT n, count(*) AS hits FROM bands WHERE key IN ({marks}) AND n < ? "
-            "GROUP BY n ORDER BY hits DESC, n LIMIT ?",
-            (*feats.bands, n, _CANDIDATES),
-        ).fetchall()
-        best: tuple[float, int] | None = None
-        for m, _ in cands:
-            (print_,) = self.db.execute("SELECT shingles FROM docs WHERE n = ?", (m,)).fetchone()
-            score = max(overlap(feats.shingles, print_))
-            if score >= self.threshold and (best is None or (-score, m) < (-best[0], best[1])):
-                best = (score, m)
-        return None if best is None else best[1]
+    def _write(self, members: list[tuple[int, int]]) -> None:
+        """Store (and forget) the pending (document, story) rows; count them in ``stories``."""
+        if not members:
+            return
+        self.db.executemany("INSERT OR REPLACE INTO members VALUES (?, ?)", members)
+        sizes = Counter(story for _, story in members)
+        self.db.executemany(
+            "INSERT INTO stories VALUES (?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET size = size + excluded.size",
+            sorted(sizes.items()),
+        )
+        members.clear()
+
+    def _near_duplicates(self, rows: Sequence[tuple[int, Features]]) -> dict[int, int]:
+        """The best earlier near-duplicate (row n) of each new row that has one.
+
+        For each row: the earlier rows sharing the most band keys (at most ``_CANDIDATES``,
+        ties by lower n) are verified on their fingerprints; the best overlap of at least the
+        threshold wins (ties: the lower n). Earlier rows of the batch count too.
+        """
+        ks = np.fromiter(itertools.chain.from_iterable(f.bands for _, f in rows), np.int64)
+        ns = np.repeat(np.array([n for n, _ in rows], np.int64), [len(f.bands) for _, f in rows])
+        if not len(ks):
+            return {}
+        keys = np.sort(ks)
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))].tolist()
+        found: list[tuple[int, int]] = []
+        for i in range(0, len(keys), _LOOKUP):
+            part = keys[i : i + _LOOKUP]
+            marks = ",".join("?" * len(part))
+            found += self.db.execute(f"SELECT key, n FROM bands WHERE key IN ({marks})", part)
+        if found:
+            stored = np.array(found, dtype=np.int64)
+            ks, ns = np.concatenate((ks, stored[:, 0])), np.concatenate((ns, stored[:, 1]))
+        # distinct (key, n), by key then n; only keys held by two or more rows matter
+        order = np.lexsort((ns, ks))
+        ks, ns = ks[order], ns[order]
+        distinct = np.concatenate(([True], (ks[1:] != ks[:-1]) | (ns[1:] != ns[:-1])))
+        ks, ns = ks[distinct], ns[distinct]
+        # every (new row, earlier row) pair that shares a key: within each key's run (rows in
+        # order), a new row against the rows before it; the hits of a pair are its count
+        starts = np.flatnonzero(np.concatenate(([True], ks[1:] != ks[:-1])))
+        run = np.repeat(starts, np.diff(np.append(starts, len(ks))))
+        pos = np.arange(len(ks)) - run
+        take = np.isin(ns, np.array([n for n, _ in rows], np.int64)) & (pos > 0)
+        counts = pos[take]
+        ends = np.cumsum(counts)
+        idx = np.repeat(run[take] - ends + counts, counts) + np.arange(ends[-1] if len(ends) else 0)
+        pairs = np.sort((np.repeat(ns[take], counts) << 32) | ns[idx])
+        if not len(pairs):
+            return {}
+        first = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1])))
+        hits = np.diff(np.append(first, len(pairs)))
+        pn, pm = pairs[first] >> 32, pairs[first] & 0xFFFFFFFF
+        # per new row, the earlier rows by most hits, then lowest n; at most _CANDIDATES
+        order = np.lexsort((pm, -hits, pn))
+        pn, pm = pn[order], pm[order]
+        head = np.concatenate(([True], pn[1:] != pn[:-1]))
+        rank = np.arange(len(pn)) - np.maximum.accumulate(np.where(head, np.arange(len(pn)), 0))
+        chosen: dict[int, list[int]] = {}
+        for n, m in zip(
+            pn[rank < _CANDIDATES].tolist(), pm[rank < _CANDIDATES].tolist(), strict=True
+        ):
+            chosen.setdefault(n, []).append(m)
+        if not chosen:
+            return {}
+        prints = {n: feats.shingles for n, feats in rows}
+        wanted = sorted({m for ms in chosen.values() for m in ms if m not in prints})
+        for i in range(0, len(wanted), _LOOKUP):
+            part = wanted[i : i + _LOOKUP]
+            marks = ",".join("?" * len(part))
+            prints.update(
+                self.db.execute(f"SELECT n, shingles FROM docs WHERE n IN ({marks})", part)
+            )
+        targets: dict[int, int] = {}
+        for n, feats in rows:
+            best: tuple[float, int] | None = None
+            for m in chosen.get(n, ()):
+                score = max(overlap(feats.shingles, prints[m]))
+                if score >= self.threshold and (best is None or (-score, m) < (-best[0], best[1])):
+                    best = (score, m)
+            if best is not None:
+                targets[n] = best[1]
+        return targets
 
     def _same_story(self, n: int) -> int | None:
         if self.vectors is None:

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +42,7 @@ from samestory.ingest import (
 )
 from samestory.lsh import band_keys, candidate_pairs
 from samestory.minhash import signatures_csr
+from samestory.pool import worker_context
 from samestory.shingle import jaccard_batch, shingle_batch_details
 
 __all__ = ["ChunkStore", "LocalResult", "run_local"]
@@ -294,7 +293,7 @@ def stage_chunks(
     pool = None
     if jobs > 1:
         _warm(config)
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context())
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context())
     try:
         for index, batch in enumerate(batches):
             done = _load_done(work / f"c{index:06d}.done.json", fingerprint)
@@ -316,16 +315,6 @@ def stage_chunks(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return [metas[i] for i in sorted(metas)]
-
-
-def _context() -> Any:
-    """fork where it is safe (workers inherit the loaded kernels and word list), else spawn.
-
-    Python 3.12+ warns about fork in a process with threads, so it gets forkserver there.
-    """
-    if sys.platform == "linux" and sys.version_info < (3, 12):
-        return get_context("fork")
-    return get_context("forkserver" if sys.platform == "linux" else "spawn")
 
 
 def _warm(config: DedupConfig) -> None:

@@ -1,0 +1,158 @@
+"""The bulk add path: batched features, batched story assignment, records parsed in workers."""
+
+from __future__ import annotations
+
+import json
+import random
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from samestory import Document, Index
+from samestory.clean import clean_text
+from samestory.indexing import Codec, default_zdict, overlap, pack_fingerprint
+from samestory.ingest import read_documents
+from samestory.shingle import shingle_hashes
+
+WORDS = """harbour storm council budget ferry river school bridge market mayor rain island
+police report train station museum festival water road fire night morning""".split()  # noqa: SIM905
+
+
+def texts(n: int, *, seed: int) -> list[str]:
+    """Short texts; every third is a light edit of an earlier one (some in the same batch)."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for i in range(n):
+        if i % 3 == 2:
+            tokens = out[rng.randrange(len(out))].split()
+            tokens[rng.randrange(len(tokens))] = rng.choice(WORDS)
+            out.append(" ".join(tokens))
+        else:
+            out.append(" ".join(rng.choice(WORDS) for _ in range(60)) + ".")
+    return out
+
+
+def members(index: Index) -> list[tuple[int, int]]:
+    return index._db.execute("SELECT n, story FROM members ORDER BY n").fetchall()
+
+
+def test_fingerprints_and_keys_match_the_per_document_reference(tmp_path: Path) -> None:
+    docs = ["", "One two.", "govern-ment an-nounced it", *texts(20, seed=1)]
+    with Index(tmp_path / "f.db") as index:
+        feats = index._featurizer([(t, "") for t in docs])
+        cc = index.clean_config
+    for text, f in zip(docs, feats, strict=True):
+        hashes = shingle_hashes(clean_text(text, config=cc))
+        reference = np.unique(np.asarray(hashes, dtype=np.uint64) >> np.uint64(40))
+        assert f.shingles == pack_fingerprint(reference.astype(np.uint32))
+        assert (len(f.bands) > 0) == (len(hashes) > 0)
+
+
+def test_codec_compresses_as_a_new_compressor_would() -> None:
+    codec = Codec(default_zdict())
+    doc = Document("The ferry left the harbour at dawn. " * 20, id="x", title="Ferry")
+    packed = codec.pack(doc)
+    assert codec.pack(doc) == packed  # the primed compressor is copied, never used up
+    assert doc.lang == "en"  # detected, and stored with the record
+    head = json.dumps({"lang": "en", "title": "Ferry"}, ensure_ascii=False, sort_keys=True)
+    fresh = zlib.compressobj(1, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, codec.zdict)
+    assert packed == fresh.compress(f"{head}\n{doc.text}".encode()) + fresh.flush()
+    assert codec.unpack("x", packed) == doc
+
+
+def test_batched_story_assignment_equals_one_document_at_a_time(tmp_path: Path) -> None:
+    docs = [Document(t, id=f"d{i:03d}") for i, t in enumerate(texts(90, seed=3))]
+    with Index(tmp_path / "one.db") as one, Index(tmp_path / "many.db") as many:
+        one.add(docs, batch_size=1)
+        many.add(docs, batch_size=40)
+        assert members(one) == members(many)
+        assert len({story for _, story in members(one)}) < 80  # copies joined their originals
+        stories = "SELECT id, size FROM stories ORDER BY id"
+        assert one._db.execute(stories).fetchall() == many._db.execute(stories).fetchall()
+        before = members(many)
+        many.rebuild(batch_size=25)  # assigns with the band rows already stored
+        assert members(many) == before
+
+
+def test_add_files_in_workers_equals_add_of_read_documents(tmp_path: Path) -> None:
+    data = tmp_path / "in.jsonl"
+    lines = [json.dumps({"id": f"r{i}", "text": t}) for i, t in enumerate(texts(60, seed=5))]
+    lines[7] = "{not json"
+    lines[20] = ""
+    data.write_text("\n".join(lines) + "\n")
+    with Index(tmp_path / "a.db") as a, Index(tmp_path / "b.db") as b:
+        ids = a.add(read_documents([data], on_skip=lambda s: None), batch_size=9)
+        skipped: list[str] = []
+        assert (
+            b.add_files([data], on_skip=lambda s: skipped.append(str(s)), batch_size=9, workers=2)
+            == ids
+        )
+        assert len(skipped) == 1 and skipped[0].startswith(f"{data}:8: skipped: malformed JSON")
+        for sql in (
+            "SELECT id, url_key, text_key, record, shingles FROM docs ORDER BY n",
+            "SELECT key, n FROM bands ORDER BY key, n",
+            "SELECT n, story FROM members ORDER BY n",
+        ):
+            assert a._db.execute(sql).fetchall() == b._db.execute(sql).fetchall()
+
+
+def test_repeats_within_a_batch_are_recognised_as_across_batches(tmp_path: Path) -> None:
+    a, b, c = texts(3, seed=9)
+    docs = [
+        Document(a, id="a"),
+        Document(a.upper(), id="b"),  # the same text (keys are casefolded): stands as "a"
+        Document(b, id="a"),  # the same id
+        Document(b, id="c", source="Herald", url="https://h.example/1"),
+        Document(c, id="d", source="Herald", url="https://h.example/1"),  # the same url
+        Document(c, id="e"),
+        Document("   ", id="blank-1"),
+        Document("\n", id="blank-2"),  # no text key: blank texts are not repeats
+        Document(c, id="\udcff"),  # a lone surrogate in the id; its text is e's
+    ]
+    with Index(tmp_path / "one.db") as one, Index(tmp_path / "all.db") as whole:
+        ids = one.add(docs, batch_size=1)
+        assert ids == ["a", "a", "a", "c", "c", "e", "blank-1", "blank-2", "e"]
+        assert whole.add(docs, batch_size=100) == ids
+        sql = "SELECT n, id, url_key, text_key, record, shingles FROM docs ORDER BY n"
+        assert one._db.execute(sql).fetchall() == whole._db.execute(sql).fetchall()
+        assert whole.add(docs, batch_size=4) == ids and len(whole) == 5
+
+
+def reference_stories(index: Index) -> list[tuple[int, int]]:
+    """Stories as the earlier one-document-at-a-time assignment gave them (one SQL lookup a
+    document, in order): the reference of the batched lookup."""
+    db, story = index._db, {}
+    for (n,) in db.execute("SELECT n FROM docs ORDER BY n").fetchall():
+        keys = [k for (k,) in db.execute("SELECT key FROM bands WHERE n = ?", (n,))]
+        (mine,) = db.execute("SELECT shingles FROM docs WHERE n = ?", (n,)).fetchone()
+        best = None
+        if keys:
+            marks = ",".join("?" * len(keys))
+            cands = db.execute(
+                f"SELECT n, count(*) AS hits FROM bands WHERE key IN ({marks}) AND n < ? "
+                "GROUP BY n ORDER BY hits DESC, n LIMIT 50",
+                (*keys, n),
+            ).fetchall()
+            for m, _ in cands:
+                (theirs,) = db.execute("SELECT shingles FROM docs WHERE n = ?", (m,)).fetchone()
+                score = max(overlap(mine, theirs))
+                if score >= index.config.threshold and (best is None or (-score, m) < best):
+                    best = (-score, m)
+        story[n] = story[best[1]] if best else n
+    return sorted(story.items())
+
+
+def test_batched_stories_equal_the_one_lookup_a_document_reference(tmp_path: Path) -> None:
+    rng = random.Random(4)
+    base = texts(40, seed=8)
+    # chains of edits: many rows share keys with several earlier ones
+    docs = [Document(t, id=f"b{i}") for i, t in enumerate(base)]
+    for i in range(80):
+        tokens = rng.choice(base).split()
+        for _ in range(rng.randint(1, 4)):
+            tokens[rng.randrange(len(tokens))] = rng.choice(WORDS)
+        docs.append(Document(" ".join(tokens), id=f"e{i}"))
+    with Index(tmp_path / "s.db") as index:
+        index.add(docs, batch_size=33)
+        assert members(index) == reference_stories(index)
