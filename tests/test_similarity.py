@@ -8,6 +8,7 @@ from samestory.similarity import (
     LEXICAL_FEATURES,
     PARAPHRASE_THRESHOLD,
     document_similarity,
+    embedding_document_similarity,
     lexical_features,
     paraphrase_matrix,
 )
@@ -101,3 +102,16 @@ def test_document_similarity_orders_pairs(embeddings):
     assert same == pytest.approx(1.0, abs=1e-5)
     assert 0.0 <= far < near < same <= 1.0
     assert near == document_similarity(SAME_EVENT, STORY, embeddings=embeddings)
+
+
+def test_embedding_document_similarity_is_none_without_embeddings():
+    assert embedding_document_similarity(STORY, SAME_EVENT, embeddings=False) is None
+
+
+@EMBED
+def test_embedding_document_similarity_orders_pairs():
+    near = embedding_document_similarity(STORY, SAME_EVENT, embeddings=True)
+    far = embedding_document_similarity(STORY, OTHER, embeddings=True)
+    assert embedding_document_similarity(STORY, STORY, embeddings=True) == pytest.approx(1.0)
+    assert 0.0 <= far < near < 1.0
+    assert embedding_document_similarity("", STORY, embeddings=True) == 0.0

@@ -348,11 +348,26 @@ def lexical_document_similarity(
     return dot / (na * nb) if na and nb else 0.0
 
 
+def embedding_document_similarity(
+    text_a: str, text_b: str, *, embeddings: bool | None = None
+) -> float | None:
+    """Embedding cosine of the two documents' leads, clipped to [0, 1]; ``None`` without
+    embeddings (``embeddings=False``, or the embed extra missing when it is ``None``)."""
+    if not _use_embeddings(embeddings):
+        return None
+    if not tokens(text_a) or not tokens(text_b):
+        return 0.0
+    from samestory.embed import lead
+
+    va, vb = sentence_vectors([lead(text_a), lead(text_b)])
+    return round(min(1.0, max(0.0, float(va @ vb))), 6)
+
+
 def document_similarity(text_a: str, text_b: str, *, embeddings: bool | None = None) -> float:
     """Graded semantic similarity of two whole (cleaned) documents, in [0, 1].
 
-    Lexical TF-IDF cosine out of the box; with the embed extra, the mean of that and the
-    rescaled embedding cosine of the two documents' leads.
+    Lexical TF-IDF cosine out of the box; with the embed extra, the mean of that and
+    :func:`embedding_document_similarity`.
 
     Example:
         >>> a = "Floods forced thousands from their homes in the river valley."
@@ -361,11 +376,8 @@ def document_similarity(text_a: str, text_b: str, *, embeddings: bool | None = N
     """
     if not tokens(text_a) or not tokens(text_b):
         return 0.0
-    lexical = lexical_document_similarity(text_a, text_b)
-    if not _use_embeddings(embeddings):
-        return round(min(1.0, max(0.0, lexical)), 6)
-    from samestory.embed import lead
-
-    va, vb = sentence_vectors([lead(text_a), lead(text_b)])
-    semantic = max(0.0, float(va @ vb))
+    lexical = min(1.0, max(0.0, lexical_document_similarity(text_a, text_b)))
+    semantic = embedding_document_similarity(text_a, text_b, embeddings=embeddings)
+    if semantic is None:
+        return round(lexical, 6)
     return round(min(1.0, max(0.0, (lexical + semantic) / 2)), 6)
