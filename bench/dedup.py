@@ -30,6 +30,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -161,6 +162,80 @@ def run_datasketch(corpus: Path, limit: int, jobs: int, pairs_out: Path) -> dict
     return {"seconds": seconds, "docs": limit}
 
 
+def run_datatrove(corpus: Path, limit: int, jobs: int, pairs_out: Path) -> dict:
+    """datatrove's MinHash pipeline (signatures, buckets, clusters, filter + writer), as its
+    docs run it on one machine: the input split into ``jobs`` files, one task per file. Its
+    pairs are the bucket matches it reports (it does not verify them)."""
+    import struct
+
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup import (
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupFilter,
+        MinhashDedupSignature,
+    )
+    from datatrove.pipeline.dedup.minhash import MinhashConfig
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers import JsonlWriter
+    from datatrove.utils.hashing import HashConfig
+
+    work = Path(tempfile.mkdtemp(prefix="datatrove-"))
+    shards = [work / "in" / f"{k:03d}.jsonl" for k in range(jobs)]
+    shards[0].parent.mkdir(parents=True)
+    lines = _lines(corpus, limit)
+    ids: list[list[str]] = [[] for _ in shards]
+    parts: list[list[bytes]] = [[] for _ in shards]
+    for k, line in enumerate(lines):  # contiguous runs, so documents keep their order
+        shard = k * jobs // len(lines)
+        parts[shard].append(line if line.endswith(b"\n") else line + b"\n")
+        ids[shard].append(json.loads(line)["id"])
+    for path, part in zip(shards, parts, strict=True):
+        path.write_bytes(b"".join(part))
+    # its default xxhash hashing passes str to xxhash, which xxhash 4 (ours) refuses
+    # ("Strings must be encoded before hashing"): its sha1 option, 64-bit, instead
+    hashing = HashConfig(precision=64, hash_fc="sha1")
+    config = MinhashConfig(
+        n_grams=5, num_buckets=BANDS, hashes_per_bucket=ROWS, seed=1, hash_config=hashing
+    )
+
+    def reader() -> JsonlReader:
+        return JsonlReader(str(work / "in"), text_key="text", id_key="id")
+
+    t0 = time.perf_counter()
+    stages = [
+        ([reader(), MinhashDedupSignature(str(work / "sigs"), config=config)], jobs),
+        ([MinhashDedupBuckets(str(work / "sigs"), str(work / "buckets"), config=config)], BANDS),
+        ([MinhashDedupCluster(str(work / "buckets"), str(work / "remove"), config=config)], 1),
+        (
+            [
+                reader(),
+                MinhashDedupFilter(str(work / "remove")),
+                JsonlWriter(str(work / "kept")),
+            ],
+            jobs,
+        ),
+    ]
+    for k, (pipeline, tasks) in enumerate(stages):
+        LocalPipelineExecutor(
+            pipeline,
+            tasks=tasks,
+            workers=jobs,
+            logging_dir=str(work / f"logs{k}"),
+            start_method="fork",  # workers are our children: their CPU time is counted
+        ).run()
+    seconds = time.perf_counter() - t0
+    pairs = set()
+    for dups in sorted((work / "buckets").glob("*.dups")):
+        data = dups.read_bytes()
+        for f1, d1, f2, d2 in struct.iter_unpack("<4I", data[: len(data) // 16 * 16]):
+            a, b = ids[f1][d1], ids[f2][d2]
+            pairs.add((a, b) if a < b else (b, a))
+    _save_pairs(pairs_out, sorted(pairs))
+    shutil.rmtree(work, ignore_errors=True)
+    return {"seconds": seconds, "docs": limit}
+
+
 def _floor_chunk(lines: list[bytes], with_clean: bool) -> int:
     from samestory.clean import clean_text
     from samestory.shingle import shingle_batch
@@ -204,11 +279,16 @@ def run_floor_clean(corpus: Path, limit: int, jobs: int, pairs_out: Path) -> dic
     return _floor(corpus, limit, jobs, True)
 
 
+ANCHORS = ("rensa", "datasketch", "datatrove")
+SLOW = ("datasketch", "datatrove")  # one round, on the first --datasketch-docs documents
+
+
 TOOLS = {
     "samestory": run_samestory,
     "floor": run_floor,
     "floor+clean": run_floor_clean,
     "rensa": run_rensa,
+    "datatrove": run_datatrove,
     "datasketch": run_datasketch,
 }
 
@@ -294,7 +374,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="samestory dedup benchmark")
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--anchor-docs", type=int, default=100_000, help="cap for slow anchors")
-    ap.add_argument("--datasketch-docs", type=int, default=20_000)
+    ap.add_argument(
+        "--datasketch-docs", type=int, default=20_000, help="documents for datasketch, datatrove"
+    )
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--data", type=Path, default=HERE / "data")
@@ -349,10 +431,10 @@ def main() -> None:
     # rounds interleave the tools, so drifting load on the shared machine hits each alike
     for rnd in range(args.repeat):
         for tool in tools:
-            if tool == "datasketch" and rnd > 0:
+            if tool in SLOW and rnd > 0:
                 continue  # slow and far behind: one round is enough
             limit = args.docs
-            if tool == "datasketch":
+            if tool in SLOW:
                 limit = min(limit, args.datasketch_docs)
             elif tool == "rensa":
                 limit = min(limit, args.anchor_docs)
@@ -447,11 +529,7 @@ def _ratios(results: dict) -> None:
     ours = tools.get("samestory", {}).get("docs_per_s")
     if not ours:
         return
-    anchors = [
-        t["docs_per_s"]
-        for k, t in tools.items()
-        if k in ("rensa", "datasketch") and "docs_per_s" in t
-    ]
+    anchors = [t["docs_per_s"] for k, t in tools.items() if k in ANCHORS and "docs_per_s" in t]
     ratios = {}
     if anchors:
         ratios["vs_fastest_anchor"] = round(ours / max(anchors), 2)
@@ -460,7 +538,7 @@ def _ratios(results: dict) -> None:
             ratios[f"{floor}_over_samestory"] = round(tools[floor]["docs_per_s"] / ours, 2)
     cpu = {k: t["docs_per_cpu_s"] for k, t in tools.items() if "docs_per_cpu_s" in t}
     if "samestory" in cpu:
-        best = max((v for k, v in cpu.items() if k in ("rensa", "datasketch")), default=0)
+        best = max((v for k, v in cpu.items() if k in ANCHORS), default=0)
         if best:
             ratios["per_cpu_vs_fastest_anchor"] = round(cpu["samestory"] / best, 2)
         if "floor" in cpu:
