@@ -281,3 +281,21 @@ def test_near_duplicates_share_a_story_without_embeddings(index: Index) -> None:
     assert index.stats()["stories"] == 2
     index.remove("a")
     assert index.stories() == [] and index.stats()["stories"] == 2
+
+
+def test_best_overlaps_equal_the_pairwise_overlap():
+    import numpy as np
+
+    from samestory.indexing import best_overlaps, overlap, pack_fingerprint
+
+    rng = np.random.default_rng(5)
+
+    def fingerprint(n: int) -> bytes:
+        return pack_fingerprint(np.unique(rng.integers(0, 400, size=n)).astype(np.uint32))
+
+    query = fingerprint(60)
+    prints = [fingerprint(n) for n in (0, 1, 10, 60, 200)] + [query]
+    got = best_overlaps(query, prints)
+    assert got.tolist() == [max(overlap(query, p)) for p in prints]
+    assert got[-1] == 1.0
+    assert best_overlaps(b"", prints).tolist() == [0.0] * len(prints)

@@ -42,6 +42,7 @@ __all__ = [
     "Prepared",
     "Preparer",
     "Row",
+    "best_overlaps",
     "featurize",
     "key64",
     "overlap",
@@ -177,6 +178,24 @@ def overlap(a: bytes, b: bytes) -> tuple[float, float, float]:
         return 0.0, 0.0, 0.0
     inter = len(np.intersect1d(x, y, assume_unique=True))
     return inter / (len(x) + len(y) - inter), inter / len(x), inter / len(y)
+
+
+def best_overlaps(query: bytes, prints: list[bytes]) -> np.ndarray:
+    """The best of Jaccard and both containments of the query's fingerprint with each of
+    ``prints``: ``max(overlap(query, p))`` for all of them in a few array operations."""
+    mine = unpack_fingerprint(query)
+    sizes = np.array([len(p) // 3 for p in prints], dtype=np.int64)
+    if not len(mine) or not len(prints):
+        return np.zeros(len(prints))
+    theirs = unpack_fingerprint(b"".join(prints))
+    found = mine[np.minimum(np.searchsorted(mine, theirs), len(mine) - 1)] == theirs
+    shared = np.concatenate(([0], np.cumsum(found)))
+    ends = np.cumsum(sizes)
+    inter = shared[ends] - shared[ends - sizes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jac = inter / (len(mine) + sizes - inter)
+        contained = np.where(sizes > 0, inter / np.maximum(sizes, 1), 0.0)
+    return np.maximum(np.maximum(jac, inter / len(mine)), contained)
 
 
 def featurize(

@@ -34,8 +34,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-
 from samestory.ann import Vectors, encode
 from samestory.config import CleanConfig, MinHashConfig
 from samestory.document import Document
@@ -46,10 +44,10 @@ from samestory.indexing import (
     Featurizer,
     Preparer,
     Row,
+    best_overlaps,
     featurize,
     overlap,
     record_fields,
-    unpack_fingerprint,
 )
 from samestory.ingest import Fields, Skipped
 from samestory.schema import Transaction, meta, migrate, settings, version
@@ -88,24 +86,6 @@ class Match:
             "url": d.url,
             "published": d.published,
         }
-
-
-def _best_overlaps(query: bytes, prints: list[bytes]) -> np.ndarray:
-    """The best of Jaccard and both containments of the query's fingerprint with each of
-    ``prints``: ``max(overlap(query, p))`` for all of them in a few array operations."""
-    mine = unpack_fingerprint(query)
-    sizes = np.array([len(p) // 3 for p in prints], dtype=np.int64)
-    if not len(mine) or not len(prints):
-        return np.zeros(len(prints))
-    theirs = unpack_fingerprint(b"".join(prints))
-    found = mine[np.minimum(np.searchsorted(mine, theirs), len(mine) - 1)] == theirs
-    shared = np.concatenate(([0], np.cumsum(found)))
-    ends = np.cumsum(sizes)
-    inter = shared[ends] - shared[ends - sizes]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        jac = inter / (len(mine) + sizes - inter)
-        contained = np.where(sizes > 0, inter / np.maximum(sizes, 1), 0.0)
-    return np.maximum(np.maximum(jac, inter / len(mine)), contained)
 
 
 def _relate(
@@ -481,7 +461,7 @@ class Index:
         ):
             ns.append(n)
             rows.append(sh)
-        scores = (-_best_overlaps(features.shingles, rows)).tolist()
+        scores = (-best_overlaps(features.shingles, rows)).tolist()
         best = sorted(zip(scores, ns, strict=True))[:top]
         marks = ",".join("?" * len(best))
         found = {
