@@ -262,7 +262,14 @@ class Codec:
     def unpack(self, id: str, record: bytes) -> Document:
         raw = zlib.decompressobj(-15, zdict=self.zdict).decompress(record)
         head, _, text = raw.decode("utf-8", "surrogatepass").partition("\n")
-        return Document(text=text, id=id, **json.loads(head))
+        fields = json.loads(head)
+        lang = fields.pop("lang", "")
+        # the language stored is the one found when the document was added, "" included (too
+        # little language to tell): a placeholder keeps Document from detecting it again on
+        # every read (queries, stories, rebuild)
+        doc = Document(text=text, id=id, lang=lang or "-", **fields)
+        doc.lang = lang
+        return doc
 
 
 @functools.lru_cache(maxsize=4)

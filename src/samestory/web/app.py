@@ -32,6 +32,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from samestory.compare import compare
 from samestory.document import Document
+from samestory.indexing import record_fields
 from samestory.report import comparison_html
 from samestory.store import Index
 
@@ -75,15 +76,7 @@ def _document(d: DocumentIn) -> Document:
 
 
 def _doc_dict(doc: Document) -> dict[str, Any]:
-    return {
-        "id": doc.id,
-        "title": doc.title,
-        "source": doc.source,
-        "url": doc.url,
-        "published": doc.published,
-        "lang": doc.lang,
-        "text": doc.text,
-    }
+    return {k: v for k, v in record_fields(doc).items() if k != "meta"}
 
 
 class _QueryCache:
