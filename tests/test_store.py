@@ -273,6 +273,27 @@ def test_other_storage_format_is_refused(tmp_path: Path) -> None:
         Index(path)
 
 
+def test_a_file_in_the_deflate_format_is_still_read_and_written(tmp_path: Path) -> None:
+    import zlib
+
+    path = tmp_path / "old.db"
+    Index(path).close()
+    with sqlite3.connect(path) as db:  # as files made before the zstd record codec
+        (raw,) = db.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
+        old = "shingles-u24-v1;bands-i32-v1;deflate-zdict-v1"
+        db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'settings'",
+            (json.dumps(json.loads(raw) | {"format": old}),),
+        )
+    with Index(path) as ix:
+        ix.add([Document(FLOOD, id="a")])
+        assert ix.get("a").text == FLOOD and ix.stats()["documents"] == 1
+        (record, zdict) = ix._db.execute(
+            "SELECT record, (SELECT value FROM meta WHERE key = 'zdict') FROM docs"
+        ).fetchone()
+    assert zlib.decompressobj(-15, zdict=zdict).decompress(record).endswith(FLOOD.encode())
+
+
 def test_near_duplicates_share_a_story_without_embeddings(index: Index) -> None:
     index.add([Document(FLOOD, id="a"), Document(BUDGET, id="b"), Document(FLOOD_COPY, id="c")])
     stories = index.stories()
@@ -299,3 +320,21 @@ def test_best_overlaps_equal_the_pairwise_overlap():
     assert got.tolist() == [max(overlap(query, p)) for p in prints]
     assert got[-1] == 1.0
     assert best_overlaps(b"", prints).tolist() == [0.0] * len(prints)
+
+
+def test_pair_overlaps_equal_the_pairwise_overlap():
+    import numpy as np
+
+    from samestory.indexing import overlap, pack_fingerprint, pair_overlaps
+
+    rng = np.random.default_rng(8)
+    prints = [
+        pack_fingerprint(np.unique(rng.integers(0, 300, size=n)).astype(np.uint32))
+        for n in (0, 1, 5, 40, 40, 120, 250)
+    ]
+    left = [prints[i] for i in rng.integers(0, len(prints), size=50)]
+    right = [prints[i] for i in rng.integers(0, len(prints), size=50)]
+    assert pair_overlaps(left, right).tolist() == [
+        max(overlap(a, b)) for a, b in zip(left, right, strict=True)
+    ]
+    assert pair_overlaps([], []).tolist() == []

@@ -11,8 +11,8 @@ import numpy as np
 
 from samestory import Document, Index
 from samestory.clean import clean_text
-from samestory.indexing import Codec, default_zdict, overlap, pack_fingerprint
-from samestory.ingest import read_documents
+from samestory.indexing import Codec, _zstd, default_zdict, overlap, pack_fingerprint
+from samestory.ingest import Fields, Record, read_documents, to_document
 from samestory.shingle import shingle_hashes
 
 WORDS = """harbour storm council budget ferry river school bridge market mayor rain island
@@ -49,16 +49,29 @@ def test_fingerprints_and_keys_match_the_per_document_reference(tmp_path: Path) 
         assert (len(f.bands) > 0) == (len(hashes) > 0)
 
 
-def test_codec_compresses_as_a_new_compressor_would() -> None:
-    codec = Codec(default_zdict())
+def test_codec_round_trips_and_deflate_matches_a_new_compressor() -> None:
     doc = Document("The ferry left the harbour at dawn. " * 20, id="x", title="Ferry")
-    packed = codec.pack(doc)
-    assert codec.pack(doc) == packed  # the primed compressor is copied, never used up
     assert doc.lang == "en"  # detected, and stored with the record
     head = json.dumps({"lang": "en", "title": "Ferry"}, ensure_ascii=False, sort_keys=True)
-    fresh = zlib.compressobj(1, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, codec.zdict)
-    assert packed == fresh.compress(f"{head}\n{doc.text}".encode()) + fresh.flush()
-    assert codec.unpack("x", packed) == doc
+    for method in ("zstd", "deflate"):
+        codec = Codec(default_zdict(), method)
+        packed = codec.pack(doc)
+        assert codec.pack(doc) == packed  # deterministic; nothing is used up
+        assert len(packed) < len(doc.text) // 4
+        back = codec.unpack("x", packed)
+        assert (back.text, back.title, back.lang) == (doc.text, "Ferry", "en")
+    # a record read from a file keeps every original field, in order; the text is packed once
+    line = b'{"a": 1, "body": "Fog closed the port.", "z": 2}'
+    read = to_document(Record("f.jsonl", 1, "json", line), Fields(text="body"))
+    codec = Codec(default_zdict())
+    packed = codec.pack(read)
+    assert _zstd(codec.zdict)[1].decompress(packed).count(b"Fog closed") == 1
+    back = codec.unpack(read.id, packed)
+    assert list(back.meta.items()) == [("a", 1), ("body", "Fog closed the port."), ("z", 2)]
+    assert back.meta == read.meta and back.text == read.text
+    deflate = Codec(default_zdict(), "deflate")
+    fresh = zlib.compressobj(1, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, deflate.zdict)
+    assert deflate.pack(doc) == fresh.compress(f"{head}\n{doc.text}".encode()) + fresh.flush()
 
 
 def test_batched_story_assignment_equals_one_document_at_a_time(tmp_path: Path) -> None:
@@ -73,6 +86,33 @@ def test_batched_story_assignment_equals_one_document_at_a_time(tmp_path: Path) 
         before = members(many)
         many.rebuild(batch_size=25)  # assigns with the band rows already stored
         assert members(many) == before
+
+
+def test_band_keys_kept_in_memory_give_what_the_table_gives(tmp_path: Path) -> None:
+    docs = [Document(t, id=f"d{i:03d}") for i, t in enumerate(texts(120, seed=4))]
+    with Index(tmp_path / "mem.db") as mem, Index(tmp_path / "sql.db") as sql:
+        assert mem._bands._runs == [] and sql._bands._runs == []  # empty: kept in memory
+        sql._bands.forget()  # this one looks every key up in SQLite
+        for index in (mem, sql):
+            for i in range(0, len(docs), 7):  # many small runs, merged as they grow
+                index.add(docs[i : i + 7], batch_size=7)
+        assert mem._bands._runs is not None and len(mem._bands._runs) < 120 // 7
+        assert members(mem) == members(sql)
+        assert len({story for _, story in members(mem)}) < 100  # copies joined their originals
+        keys = [k for (k,) in mem._db.execute("SELECT DISTINCT key FROM bands ORDER BY key")]
+        in_memory = sorted(map(tuple, mem._bands.lookup(keys).tolist()))
+        assert in_memory == mem._db.execute("SELECT key, n FROM bands ORDER BY key, n").fetchall()
+
+
+def test_a_second_writer_sends_band_lookups_back_to_the_table(tmp_path: Path) -> None:
+    original, other = texts(2, seed=6)
+    copy = original.replace(original.split()[3], "harbour", 1) + " Share this article"
+    path = tmp_path / "two.db"
+    with Index(path) as first, Index(path) as second:  # both opened on an empty file
+        first.add([Document(original, id="original"), Document(other, id="other")])
+        second.add([Document(copy, id="copy")])  # must see the first writer's band rows
+        assert second._bands._runs is None
+        assert second.story_of("copy") == second.story_of("original") != second.story_of("other")
 
 
 def test_add_files_in_workers_equals_add_of_read_documents(tmp_path: Path) -> None:

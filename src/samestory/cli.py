@@ -176,7 +176,11 @@ def _add_index(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     isub = p.add_subparsers(dest="action", required=True)
     add = isub.add_parser("add", help="add documents (.txt files, folders of them, JSONL)")
     add.add_argument("paths", nargs="+", metavar="PATH")
-    add.add_argument("--batch-size", type=int, default=1000, help="documents per transaction")
+    add.add_argument(
+        "--batch-size",
+        type=int,
+        help="documents per transaction (default: 10,000 or a sixteenth of those stored)",
+    )
     add.add_argument("--workers", type=int, default=1, help="processes that shingle and hash")
     add.add_argument("--strict", action="store_true", help="stop at the first bad record")
     add.add_argument(

@@ -23,6 +23,7 @@ from samestory.lsh import optimal_bands
 
 __all__ = [
     "FORMAT",
+    "FORMATS",
     "MIGRATIONS",
     "RECALL_WEIGHT",
     "SCHEMA_VERSION",
@@ -34,8 +35,11 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 3
-# how the stored fingerprint and texts are encoded; part of the settings fingerprint
-FORMAT = "shingles-u24-v1;bands-i32-v1;deflate-zdict-v1"
+# how the stored fingerprint and texts are encoded; part of the settings fingerprint. New
+# files get FORMAT; files in an older format this code still reads and writes map to the
+# record codec they use (see indexing.Codec).
+FORMAT = "shingles-u24-v1;bands-i32-v1;zstd-rawdict-v1"
+FORMATS = {FORMAT: "zstd", "shingles-u24-v1;bands-i32-v1;deflate-zdict-v1": "deflate"}
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -133,8 +137,9 @@ def settings(
     clean_config: CleanConfig | None,
     *,
     create: bool,
-) -> tuple[MinHashConfig, CleanConfig, int, int]:
-    """The file's settings (written first when new), checked against the ones asked for."""
+) -> tuple[MinHashConfig, CleanConfig, int, int, str]:
+    """The file's settings (written first when new), checked against the ones asked for, and
+    its record codec (a method of :class:`~samestory.indexing.Codec`)."""
     stored = meta(db, "settings")
     if stored is None and not create:  # being created by another process right now
         raise StoreError(f"{path}: not a samestory index (yet)")
@@ -164,7 +169,7 @@ def settings(
             )
         stored = meta(db, "settings")
     values = json.loads(stored)
-    if values.get("format") != FORMAT:
+    if values.get("format") not in FORMATS:
         raise StoreError(f"{path}: stored in format {values.get('format')!r}")
     own_mh, own_cc = MinHashConfig(**values["minhash"]), CleanConfig(**values["clean"])
     for given, own in ((config, own_mh), (clean_config, own_cc)):
@@ -178,7 +183,7 @@ def settings(
                 f"{path} was made with other settings: {diff}; open it with its own "
                 "settings (leave them out) or build a new index"
             )
-    return own_mh, own_cc, int(values["bands"]), int(values["rows"])
+    return own_mh, own_cc, int(values["bands"]), int(values["rows"]), FORMATS[values["format"]]
 
 
 def _fingerprint(values: dict[str, Any]) -> str:

@@ -49,9 +49,9 @@ from samestory.indexing import (
     overlap,
     record_fields,
 )
-from samestory.ingest import Fields, Skipped
+from samestory.ingest import Fields, LineSpan, Skipped
 from samestory.schema import Transaction, meta, migrate, settings, version
-from samestory.store_batch import band_rows, write_batch
+from samestory.store_batch import Bands, write_batch
 from samestory.story_table import StoryTable
 
 if TYPE_CHECKING:  # relating is a later stage, imported when a query needs it
@@ -64,6 +64,8 @@ __all__ = ["Index", "Match"]
 _STRENGTH = ("duplicate", "reuse", "rewrite", "same-story", "related")
 
 Progress = Callable[[int], None]
+_CHUNK = 1000  # documents a worker prepares at a time
+_TRANSACTION = 10_000  # documents an add stores in one transaction at least (by default)
 
 
 @dataclass(slots=True)
@@ -108,6 +110,11 @@ def _relate(
         result = comparer.compare(doc, stored, cleaned_a=cleaned)
         return result.verdict, result.scores.to_dict()
     return comparer.verdict(doc, stored, cleaned_a=cleaned)
+
+
+def _records(batch: Any) -> int:
+    """Input records (lines, blank ones included) in a batch of :meth:`Index.add_files`."""
+    return batch.count if isinstance(batch, LineSpan) else len(batch[0])
 
 
 class Index:
@@ -163,7 +170,7 @@ class Index:
             self._db.execute("PRAGMA journal_size_limit=16777216")
             self._db.execute(f"PRAGMA cache_size={-1024 * int(cache_mb)}")
             migrate(self._db, self.path, create=create)
-            self.config, self.clean_config, self.bands, self.rows = settings(
+            self.config, self.clean_config, self.bands, self.rows, method = settings(
                 self._db, self.path, config, clean_config, create=create
             )
         except sqlite3.DatabaseError as exc:
@@ -173,12 +180,14 @@ class Index:
             self.close()
             raise
         self._featurizer = Featurizer(self.config, self.clean_config, self.bands, self.rows)
-        self._codec = Codec(meta(self._db, "zdict"))
+        self._codec = Codec(meta(self._db, "zdict"), method)
         self.ann_floor = ann_floor
         self.embed = self._embed_setting(embed)
         self._vectors = Vectors(self._db, self.path, model=self.embed) if self.embed else None
+        self._bands = Bands(self._db)
         self._stories = StoryTable(
             self._db,
+            bands=self._bands,
             threshold=self.config.threshold,
             vectors=self._vectors,
             unpack=self._unpack_row,
@@ -205,7 +214,7 @@ class Index:
         self,
         docs: Iterable[Document | str],
         *,
-        batch_size: int = 1000,
+        batch_size: int | None = None,
         workers: int = 1,
         progress: Progress | None = None,
     ) -> list[str]:
@@ -217,12 +226,16 @@ class Index:
         Args:
             docs: the documents (a plain string is a document's text), any iterable, read
                 lazily batch by batch.
-            batch_size: documents per transaction.
+            batch_size: documents per transaction (the workers take them in chunks of at most
+                1,000); None: 10,000 or a sixteenth of the documents stored, whichever is
+                more. Big transactions write far fewer pages: each rewrites every page of the
+                band table and of the key indexes that one of its rows falls in.
             workers: processes that clean, shingle and hash (1: this process).
-            progress: called with the number of documents after each batch.
+            progress: called with the number of documents after each transaction.
         """
         stream = (d if isinstance(d, Document) else Document(d) for d in docs)
-        batches = iter(lambda: list(itertools.islice(stream, batch_size)), [])
+        size = min(batch_size or _CHUNK, _CHUNK) if isinstance(batch_size, int | None) else 1
+        batches = iter(lambda: list(itertools.islice(stream, size)), [])
         return self._add(batches, None, batch_size, workers, progress)
 
     def add_files(
@@ -231,7 +244,7 @@ class Index:
         *,
         fields: Fields | None = None,
         on_skip: Callable[[Skipped], None] | None = None,
-        batch_size: int = 1000,
+        batch_size: int | None = None,
         workers: int = 1,
         progress: Progress | None = None,
     ) -> list[str]:
@@ -245,43 +258,76 @@ class Index:
             paths: files, folders, or "-" for JSONL on stdin.
             fields: which record fields hold the text, id, date, source and title.
             on_skip: called with each skipped record, in input order.
-            batch_size: records per transaction.
+            batch_size: records per transaction (see :meth:`add`).
             workers: processes that parse, clean, shingle and hash (1: this process).
-            progress: called with the number of records after each batch.
+            progress: called with the number of records after each transaction.
         """
-        from samestory.ingest import check_paths, pack, records
+        from samestory.ingest import batches, check_paths
 
         report = on_skip or (lambda s: print(f"samestory: {s}", file=sys.stderr))
-        batches = pack(records(check_paths(paths)), batch_size)
-        return self._add(batches, fields or Fields(), batch_size, workers, progress, report)
+        # with workers, a JSONL file's lines are read by the workers (spans of it), not here
+        size = min(batch_size or _CHUNK, _CHUNK) if isinstance(batch_size, int | None) else 1
+        stream = batches(check_paths(paths), size, spans=workers > 1)
+        return self._add(stream, fields or Fields(), batch_size, workers, progress, report)
 
     def _add(
         self,
         batches: Iterator[Any],
         fields: Fields | None,
-        batch_size: int,
+        batch_size: int | None,
         workers: int,
         progress: Progress | None,
         report: Callable[[Skipped], None] | None = None,
     ) -> list[str]:
-        for name, value in (("batch_size", batch_size), ("workers", workers)):
+        for name, value in (
+            ("batch_size", 1 if batch_size is None else batch_size),
+            ("workers", workers),
+        ):
             if not isinstance(value, int) or value < 1:
                 raise SettingsError(f"{name} must be a whole number of at least 1, got {value!r}")
+        stored = len(self) if batch_size is None else 0
         ids: list[str] = []
         keep = self._vectors is not None
         prepare = Preparer(self._featurizer, self._codec, fields, keep)
-        for batch, (docs, rows, skipped) in featurize(batches, prepare, workers=workers):
+        rows: list[Row] = []
+        vecs: dict[int, bytes] = {}  # embeddings by position in rows
+        records = 0
+        for batch, (docs, chunk, skipped) in featurize(batches, prepare, workers=workers):
             for record in skipped:
                 report(record)  # type: ignore[misc]
-            vecs = self._embed_new(batch if fields is None else docs)
-            with Transaction(self._db):
-                ids.extend(self._insert(rows, vecs))
-            if progress is not None:
-                progress(len(batch) if fields is None else len(batch[0]))
+            new = self._embed_new(batch if fields is None else docs)
+            vecs.update((len(rows) + i, vec) for i, vec in new.items())
+            rows += chunk
+            records += _records(batch) if fields is not None else len(batch)
+            if records >= (batch_size or max(_TRANSACTION, stored // 16)):
+                stored += len(rows)
+                ids += self._store(rows, vecs, records, progress)
+                records = 0
+        if records:
+            ids += self._store(rows, vecs, records, progress)
         if self._vectors is not None:
-            self._embed_missing(batch_size)
+            self._embed_missing(batch_size or _CHUNK)
             self._vectors.flush()
         self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        return ids
+
+    def _store(
+        self, rows: list[Row], vecs: dict[int, bytes], records: int, progress: Progress | None
+    ) -> list[str]:
+        """Write the pending rows in one transaction (and forget them); their stored ids."""
+        with Transaction(self._db):
+            ids = write_batch(
+                self._db,
+                rows,
+                vecs,
+                stories=self._stories,
+                bands=self._bands,
+                vectors=self._vectors,
+            )
+        rows.clear()
+        vecs.clear()
+        if progress is not None:
+            progress(records)
         return ids
 
     def _embed_new(self, batch: list[Document]) -> dict[int, bytes]:
@@ -313,9 +359,6 @@ class Index:
             count += len(pairs)
         return count
 
-    def _insert(self, rows: list[Row], vecs: dict[int, bytes]) -> list[str]:
-        return write_batch(self._db, rows, vecs, stories=self._stories, vectors=self._vectors)
-
     def _unpack_row(self, key: bytes, record: bytes) -> Document:
         return self._codec.unpack(key.decode("utf-8", "surrogatepass"), record)
 
@@ -327,6 +370,7 @@ class Index:
             if row is None:
                 return False
             self._db.execute("DELETE FROM bands WHERE n = ?", (row[0],))
+            self._bands.forget()
             self._db.execute("DELETE FROM vectors WHERE n = ?", (row[0],))
             self._stories.remove(row[0])
             self._db.execute("DELETE FROM docs WHERE n = ?", (row[0],))
@@ -346,6 +390,7 @@ class Index:
             self._embed_missing(batch_size)
         with Transaction(db):
             db.execute("DELETE FROM bands")
+            self._bands.cleared()
             self._stories.clear()
             while chunk := db.execute(
                 "SELECT n, id, record FROM docs WHERE n > ? ORDER BY n LIMIT ?", (last, batch_size)
@@ -362,7 +407,7 @@ class Index:
                     [(f.text_key, n) for n, f in pairs],
                 )
                 self._stories.assign(pairs)
-                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", band_rows(pairs))
+                self._bands.insert(pairs)
                 count, last = count + len(chunk), chunk[-1][0]
                 if progress is not None:
                     progress(len(chunk))

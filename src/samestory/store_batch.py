@@ -5,13 +5,18 @@ source+url key and text key looked up once per kind of key, repeats within the b
 a dict), their row numbers (``max(n) + 1 ...``, as SQLite would give them), one
 ``executemany`` per table, the stories of the new rows (before their band rows are stored, so
 the lookup finds only earlier batches' rows) and the band rows in key order.
+
+:class:`Bands` is the band table as the writer sees it: rows written in bulk, and, for an index
+whose band table was empty when opened, every key it wrote kept in memory as well, so a
+batch's near-duplicate lookup is a few array searches instead of one B-tree probe per key.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -20,10 +25,90 @@ from samestory.ann import Vectors
 from samestory.indexing import Features, Row
 from samestory.story_table import StoryTable
 
-__all__ = ["band_rows", "write_batch"]
+__all__ = ["Bands", "write_batch"]
 
 # values looked up in one statement (SQLite allows 32,766 parameters)
 _LOOKUP = 10_000
+# band rows an index keeps in memory at most (8 bytes each): ~2.3M documents of 14 bands
+_MEMORY_ROWS = 32_000_000
+_LOW = (1 << 32) - 1
+
+
+class Bands:
+    """The ``bands`` table (band key, row n) of one connection: written, looked up, cleared.
+
+    While this connection is the only writer of a table that was empty when it opened (or
+    that it cleared), it also keeps every (key, n) it wrote in memory, as sorted runs of
+    ``key << 32 | n`` merged as they grow (a binary counter: a run is merged into the one
+    before it once it is at least half its size, a linear merge for numpy's timsort). A commit
+    by another connection (``PRAGMA data_version`` moves), a removal, or more than
+    ``_MEMORY_ROWS`` rows send the lookups back to SQL for good.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self._runs: list[np.ndarray] | None = None
+        self._version = -1
+        if db.execute("SELECT 1 FROM bands LIMIT 1").fetchone() is None:
+            self.cleared()
+
+    def cleared(self) -> None:
+        """The table is empty now (new, or emptied by this connection)."""
+        self._runs = []
+        self._version = self._data_version()
+
+    def forget(self) -> None:
+        """Stop keeping keys in memory (rows were removed)."""
+        self._runs = None
+
+    def insert(self, rows: Sequence[tuple[int, Features]]) -> None:
+        """Store the band rows of documents (row n, features), in key order."""
+        packed = _packed(rows)
+        if not len(packed):
+            return
+        self.db.execute(
+            "INSERT OR IGNORE INTO bands SELECT value >> 32, value & 4294967295 FROM json_each(?)",
+            (json.dumps(packed.tolist()),),
+        )
+        if self._runs is None:
+            return
+        if sum(map(len, self._runs)) + len(packed) > _MEMORY_ROWS:
+            self._runs = None
+            return
+        runs = self._runs
+        runs.append(packed)
+        while len(runs) > 1 and len(runs[-1]) * 2 >= len(runs[-2]):
+            last = runs.pop()
+            runs[-1] = np.sort(np.concatenate((runs[-1], last)), kind="stable")
+
+    def lookup(self, keys: list[int]) -> np.ndarray:
+        """The stored (key, n) rows of these distinct sorted keys, as an (m, 2) int64 array.
+
+        Call inside the write transaction (so no one else writes meanwhile).
+        """
+        if self._runs is not None and self._data_version() != self._version:
+            self._runs = None  # another connection wrote: only SQL knows its rows
+        if self._runs is None:
+            found: list[tuple[int, int]] = []
+            for i in range(0, len(keys), _LOOKUP):
+                part = keys[i : i + _LOOKUP]
+                marks = ",".join("?" * len(part))
+                found += self.db.execute(f"SELECT key, n FROM bands WHERE key IN ({marks})", part)
+            return np.array(found, dtype=np.int64).reshape(-1, 2)
+        wanted = np.array(keys, dtype=np.int64) << 32
+        hits = []
+        for run in self._runs:
+            lo = np.searchsorted(run, wanted, "left")
+            hi = np.searchsorted(run, wanted | _LOW, "right")
+            counts = hi - lo
+            if counts.any():
+                ends = np.cumsum(counts)
+                hits.append(run[np.repeat(lo - ends + counts, counts) + np.arange(ends[-1])])
+        values = np.concatenate(hits) if hits else np.zeros(0, dtype=np.int64)
+        return np.stack((values >> 32, values & _LOW), axis=1)
+
+    def _data_version(self) -> int:
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
 
 def write_batch(
@@ -32,6 +117,7 @@ def write_batch(
     vecs: dict[int, bytes],
     *,
     stories: StoryTable,
+    bands: Bands,
     vectors: Vectors | None,
 ) -> list[str]:
     """Store a batch; returns the stored id of each row.
@@ -46,15 +132,24 @@ def write_batch(
     new: list[tuple[Any, ...]] = []
     fresh: list[tuple[int, Features]] = []
     vectors_new: list[tuple[int, bytes]] = []
+    get = owner.get
     for i, (key, url_key, record, feats) in enumerate(rows):
-        keys = ((0, key), (1, url_key), (2, feats.text_key))
-        found = next((owner[k] for k in keys if k in owner), None)
+        text_key = feats.text_key
+        found = get((0, key))
+        if found is None and url_key is not None:
+            found = get((1, url_key))
+        if found is None and text_key is not None:
+            found = get((2, text_key))
         if found is not None:
             ids.append(found)
             continue
         n += 1
         doc_id = key.decode("utf-8", "surrogatepass")
-        owner.update((k, doc_id) for k in keys if k[1] is not None)
+        owner[0, key] = doc_id
+        if url_key is not None:
+            owner[1, url_key] = doc_id
+        if text_key is not None:
+            owner[2, text_key] = doc_id
         ids.append(doc_id)
         new.append((n, key, url_key, feats.text_key, record, feats.shingles))
         fresh.append((n, feats))
@@ -68,7 +163,7 @@ def write_batch(
         vectors.insert(vectors_new)
     # stories first: their lookup then finds only earlier batches' band rows (fewer)
     stories.assign(fresh)
-    db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", band_rows(fresh))
+    bands.insert(fresh)
     return ids
 
 
@@ -91,9 +186,8 @@ def _owners(db: sqlite3.Connection, rows: list[Row]) -> dict[tuple[int, Any], st
     return owner
 
 
-def band_rows(rows: list[tuple[int, Features]]) -> Iterator[tuple[int, int]]:
-    """The (band key, n) rows of documents, sorted: the B-tree takes them in order."""
+def _packed(rows: Sequence[tuple[int, Features]]) -> np.ndarray:
+    """The ``key << 32 | n`` values of the band rows of documents, sorted (key, then n)."""
     keys = np.fromiter(itertools.chain.from_iterable(f.bands for _, f in rows), dtype=np.int64)
     ns = np.repeat(np.array([n for n, _ in rows], dtype=np.int64), [len(f.bands) for _, f in rows])
-    order = np.lexsort((ns, keys))
-    return zip(keys[order].tolist(), ns[order].tolist(), strict=True)
+    return np.sort((keys << 32) | ns)

@@ -20,16 +20,17 @@ its story.
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from samestory.ann import Vectors
 from samestory.document import Document
-from samestory.indexing import Features, overlap
+from samestory.indexing import Features, pair_overlaps
 from samestory.stories import published_date
 from samestory.story_cluster import (
     INDEX_CONFIG,
@@ -40,6 +41,9 @@ from samestory.story_cluster import (
     term_weights,
 )
 
+if TYPE_CHECKING:
+    from samestory.store_batch import Bands
+
 __all__ = ["STORY_COSINE", "StoryTable"]
 
 STORY_COSINE = 0.65
@@ -47,6 +51,7 @@ _CANDIDATES = 50
 _MEMBERS = 4  # a story is judged by its first and latest this many members
 # keys or rows looked up in one statement (SQLite allows 32,766 parameters)
 _LOOKUP = 10_000
+_UNPACK_PAIRS = "SELECT value >> 32, value & 4294967295 FROM json_each(?)"
 
 
 class StoryTable:
@@ -54,6 +59,7 @@ class StoryTable:
 
     Args:
         db: the index's connection.
+        bands: the index's band table (looked up for near-duplicates).
         threshold: the least shingle overlap of a near-duplicate (the index's threshold).
         vectors: the index's embeddings, or None when they are off.
         unpack: turns a stored (id, record) row into a Document.
@@ -65,6 +71,7 @@ class StoryTable:
         self,
         db: sqlite3.Connection,
         *,
+        bands: Bands,
         threshold: float,
         vectors: Vectors | None,
         unpack: Callable[[bytes, bytes], Document],
@@ -72,6 +79,7 @@ class StoryTable:
         config: StoryConfig = INDEX_CONFIG,
     ) -> None:
         self.db = db
+        self.bands = bands
         self.threshold = threshold
         self.vectors = vectors
         self.unpack = unpack
@@ -116,12 +124,17 @@ class StoryTable:
         """Store (and forget) the pending (document, story) rows; count them in ``stories``."""
         if not members:
             return
-        self.db.executemany("INSERT OR REPLACE INTO members VALUES (?, ?)", members)
-        sizes = Counter(story for _, story in members)
-        self.db.executemany(
-            "INSERT INTO stories VALUES (?, ?) "
+        # one statement each, the rows packed as a JSON array of a << 32 | b (no per-row
+        # parameter binding)
+        self.db.execute(
+            f"INSERT OR REPLACE INTO members {_UNPACK_PAIRS}",
+            (json.dumps([n << 32 | story for n, story in members]),),
+        )
+        sizes = sorted(Counter(story for _, story in members).items())
+        self.db.execute(
+            f"INSERT INTO stories {_UNPACK_PAIRS} WHERE true "
             "ON CONFLICT(id) DO UPDATE SET size = size + excluded.size",
-            sorted(sizes.items()),
+            (json.dumps([story << 32 | size for story, size in sizes]),),
         )
         members.clear()
 
@@ -138,13 +151,8 @@ class StoryTable:
             return {}
         keys = np.sort(ks)
         keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))].tolist()
-        found: list[tuple[int, int]] = []
-        for i in range(0, len(keys), _LOOKUP):
-            part = keys[i : i + _LOOKUP]
-            marks = ",".join("?" * len(part))
-            found += self.db.execute(f"SELECT key, n FROM bands WHERE key IN ({marks})", part)
-        if found:
-            stored = np.array(found, dtype=np.int64)
+        stored = self.bands.lookup(keys)
+        if len(stored):
             ks, ns = np.concatenate((ks, stored[:, 0])), np.concatenate((ns, stored[:, 1]))
         # distinct (key, n), by key then n; only keys held by two or more rows matter
         order = np.lexsort((ns, ks))
@@ -186,16 +194,20 @@ class StoryTable:
             prints.update(
                 self.db.execute(f"SELECT n, shingles FROM docs WHERE n IN ({marks})", part)
             )
-        targets: dict[int, int] = {}
-        for n, feats in rows:
-            best: tuple[float, int] | None = None
-            for m in chosen.get(n, ()):
-                score = max(overlap(feats.shingles, prints[m]))
-                if score >= self.threshold and (best is None or (-score, m) < (-best[0], best[1])):
-                    best = (score, m)
-            if best is not None:
-                targets[n] = best[1]
-        return targets
+        # every (new row, candidate) pair verified at once; a row another process removed
+        # is gone. The best overlap of at least the threshold wins (ties: the lower n).
+        pairs_n, pairs_m = [], []
+        for n, ms in chosen.items():
+            for m in ms:
+                if m in prints:
+                    pairs_n.append(n)
+                    pairs_m.append(m)
+        scores = pair_overlaps([prints[n] for n in pairs_n], [prints[m] for m in pairs_m])
+        best: dict[int, tuple[float, int]] = {}
+        for n, m, score in zip(pairs_n, pairs_m, scores.tolist(), strict=True):
+            if score >= self.threshold and (-score, m) < best.get(n, (0.0, 0)):
+                best[n] = (-score, m)
+        return {n: m for n, (_, m) in best.items()}
 
     def _same_story(self, n: int) -> int | None:
         if self.vectors is None:
