@@ -148,3 +148,15 @@ def test_trailer_search_near_the_end_equals_the_full_search(tail, pad):
         full = module._TRAILING_RE.search(text)
         near = module._trailer(text)
         assert (near and near.span()) == (full and full.span())
+
+
+@given(st.text(alphabet=st.sampled_from("aZ 9\t\n.ﬁÅß\u00a0İ"), max_size=40) | st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_text_key_normalisation_equals_nfkc_casefold(text: str) -> None:
+    import unicodedata
+
+    from samestory.clean import normalize_for_key
+
+    assert (
+        normalize_for_key(text) == unicodedata.normalize("NFKC", " ".join(text.split())).casefold()
+    )

@@ -120,3 +120,35 @@ def test_line_spans_give_the_same_lines_as_reading(tmp_path, tail):
         assert list(_line_spans(path, size, block_size=7)) == spans
     path.write_bytes(b"")
     assert list(batches([path], 3, spans=True)) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"id": "a", "text": "Fog closed the port.", "n": 123456789012345678901234567890}',
+        b'{"id": "a", "text": "Fog.", "score": 0.1, "tags": ["x", {"w": 2.5}], "k": null}',
+        b'{"id": "a", "text": "Fog.", "nested": {"deep": [1, 2, [3]]}, "flag": true}',
+        b'\xef\xbb\xbf{"id": "bom", "text": "Fog."}',
+        b'{"id": "a", "text": "Fog \\ud800 lone."}',
+        b'{"id": "a", "text": "Fog.", "x": NaN}',
+        b'{"id": "a", "text": "Fog."',
+        b"[1, 2]",
+        b"{}",
+    ],
+)
+def test_json_lines_read_as_json_reads_them(line: bytes) -> None:
+    import json
+
+    from samestory import Document
+    from samestory.ingest import Fields, Record, to_document
+
+    got = to_document(Record("f.jsonl", 1, "json", line), Fields())
+    try:
+        expected = json.loads(line.decode("utf-8-sig"))
+    except ValueError:
+        assert "malformed JSON" in str(got)
+        return
+    if isinstance(got, Document):
+        assert repr(got.meta) == repr(expected) and got.text == expected["text"]
+    else:
+        assert not isinstance(expected, dict) or "text" not in expected

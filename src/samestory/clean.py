@@ -633,4 +633,7 @@ def _compose(first: _Mapped, edits: list[tuple[int, int, str, str]]) -> _Mapped:
 
 def normalize_for_key(text: str) -> str:
     """Casefolded, whitespace-collapsed text: the key used for exact-duplicate checks."""
-    return unicodedata.normalize("NFKC", " ".join(text.split())).casefold()
+    collapsed = " ".join(text.split())
+    if collapsed.isascii():  # NFKC changes no ASCII, and casefold is lower there
+        return collapsed.lower()
+    return unicodedata.normalize("NFKC", collapsed).casefold()

@@ -25,6 +25,8 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from samestory.document import Document
 from samestory.errors import InputError
 from samestory.extract import decode, html_document
@@ -287,6 +289,26 @@ def _field(obj: dict[str, Any], name: str) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _fast_object(raw: bytes) -> dict[str, Any] | None:
+    """The JSON object on a line by orjson (3x faster), or None where json must decide: orjson
+    refuses the line (a BOM, NaN, a lone surrogate, bad JSON: json's message or answer is
+    kept), it is not an object, or it holds a float anywhere (orjson reads an integer beyond
+    64 bits as one)."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return obj if type(obj) is dict and not _has_float(obj) else None
+
+
+def _has_float(value: Any) -> bool:
+    if type(value) is dict:
+        value = value.values()
+    elif type(value) is not list:
+        return type(value) is float
+    return any(type(v) is float or (type(v) in (dict, list) and _has_float(v)) for v in value)
+
+
 def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped:
     """The Document in ``record``, or why it was skipped.
 
@@ -313,7 +335,7 @@ def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped
         doc_id = Path(record.path).name
     elif record.kind == "json":
         try:
-            obj = json.loads(record.raw.decode("utf-8-sig"))
+            obj = _fast_object(record.raw) or json.loads(record.raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
             return Skipped(*where, "not UTF-8")
         except ValueError as exc:
