@@ -29,8 +29,8 @@ __all__ = ["Bands", "write_batch"]
 
 # values looked up in one statement (SQLite allows 32,766 parameters)
 _LOOKUP = 10_000
-# band rows an index keeps in memory at most (8 bytes each): ~2.3M documents of 14 bands
-_MEMORY_ROWS = 32_000_000
+# band rows an index keeps in memory at most (8 bytes each, 128 MiB): ~1.1M documents of 14
+_MEMORY_ROWS = 16_000_000
 _LOW = (1 << 32) - 1
 
 
