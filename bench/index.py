@@ -307,7 +307,7 @@ def main() -> None:
             "cpu_seconds": [round(x, 2) for x in add_cpu],
             "docs_per_s": round(len(docs) / add_median, 1),
             "one_process_docs_per_s": None if one is None else round(len(docs) / one, 1),
-            "batch_size": "default (10,000 or a sixteenth of those stored)",
+            "batch_size": "default (10,000, or a sixteenth of those stored up to 40,000)",
         },
         "anchor_dedup": {
             "what": "samestory.dedup(corpus.jsonl, jobs=W) in the same run, same file",

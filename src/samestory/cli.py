@@ -179,7 +179,7 @@ def _add_index(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add.add_argument(
         "--batch-size",
         type=int,
-        help="documents per transaction (default: 10,000 or a sixteenth of those stored)",
+        help="documents per transaction (default: 10,000 or 1/16 of those stored, up to 40,000)",
     )
     add.add_argument("--workers", type=int, default=1, help="processes that shingle and hash")
     add.add_argument("--strict", action="store_true", help="stop at the first bad record")

@@ -259,12 +259,14 @@ def _shared(
 
 
 def featurize(
-    batches: Iterable[Any], prepare: Preparer, *, workers: int = 1
+    batches: Iterable[Any], prepare: Preparer, *, workers: int = 1, ahead: int = 0
 ) -> Iterator[tuple[Any, Prepared]]:
     """Each batch with what ``prepare`` made of it, in order; ``workers`` processes if > 1.
 
-    Batches are read lazily and at most ``2 * workers + 1`` are in flight, so this process
-    reads the next batches and stores the finished ones while the workers compute.
+    Batches are read lazily and at most ``2 * workers + 1 + ahead`` are in flight, so this
+    process reads the next batches and stores the finished ones while the workers compute
+    (``ahead``: batches the caller takes at once before it stores them, so the workers keep
+    computing meanwhile).
     """
     if workers <= 1:
         for batch in batches:
@@ -278,7 +280,7 @@ def featurize(
         pending: deque[Any] = deque()
         for batch in batches:
             pending.append((batch, pool.submit(prepare, batch)))
-            if len(pending) > 2 * workers:
+            if len(pending) > 2 * workers + ahead:
                 done, first = pending.popleft()
                 yield done, first.result()
         while pending:

@@ -65,7 +65,9 @@ _STRENGTH = ("duplicate", "reuse", "rewrite", "same-story", "related")
 
 Progress = Callable[[int], None]
 _CHUNK = 1000  # documents a worker prepares at a time
-_TRANSACTION = 10_000  # documents an add stores in one transaction at least (by default)
+# documents an add stores in one transaction by default: 10,000, or a sixteenth of those stored
+# up to 40,000 (the workers keep as many in flight: ~2.5 KB each)
+_TRANSACTION, _MAX_TRANSACTION = 10_000, 40_000
 
 
 @dataclass(slots=True)
@@ -227,9 +229,9 @@ class Index:
             docs: the documents (a plain string is a document's text), any iterable, read
                 lazily batch by batch.
             batch_size: documents per transaction (the workers take them in chunks of at most
-                1,000); None: 10,000 or a sixteenth of the documents stored, whichever is
-                more. Big transactions write far fewer pages: each rewrites every page of the
-                band table and of the key indexes that one of its rows falls in.
+                1,000); None: 10,000, or a sixteenth of the documents stored up to 40,000.
+                Big transactions write far fewer pages: each rewrites every page of the band
+                table and of the key indexes that one of its rows falls in.
             workers: processes that clean, shingle and hash (1: this process).
             progress: called with the number of documents after each transaction.
         """
@@ -292,14 +294,18 @@ class Index:
         rows: list[Row] = []
         vecs: dict[int, bytes] = {}  # embeddings by position in rows
         records = 0
-        for batch, (docs, chunk, skipped) in featurize(batches, prepare, workers=workers):
+        # the workers keep a whole transaction's chunks in flight: else they would wait while
+        # this process stores (and the two would take turns instead of running side by side)
+        ahead = -(-(batch_size or _MAX_TRANSACTION) // _CHUNK)
+        stream = featurize(batches, prepare, workers=workers, ahead=ahead)
+        for batch, (docs, chunk, skipped) in stream:
             for record in skipped:
                 report(record)  # type: ignore[misc]
             new = self._embed_new(batch if fields is None else docs)
             vecs.update((len(rows) + i, vec) for i, vec in new.items())
             rows += chunk
             records += _records(batch) if fields is not None else len(batch)
-            if records >= (batch_size or max(_TRANSACTION, stored // 16)):
+            if records >= (batch_size or min(max(_TRANSACTION, stored // 16), _MAX_TRANSACTION)):
                 stored += len(rows)
                 ids += self._store(rows, vecs, records, progress)
                 records = 0
