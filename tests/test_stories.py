@@ -12,7 +12,14 @@ from samestory import embed, entities
 from samestory.document import Document
 from samestory.errors import SettingsError
 from samestory.stories import Story, find_stories, published_date, write_stories
-from samestory.story_cluster import StoryConfig, StoryItem, cluster, pair_score, term_weights
+from samestory.story_cluster import (
+    StoryConfig,
+    StoryItem,
+    cluster,
+    number_terms,
+    pair_score,
+    term_weights,
+)
 
 
 def _unit(*xs: float) -> np.ndarray:
@@ -111,6 +118,38 @@ def test_pair_score_is_symmetric():
     a, b = _items()[0], _items()[2]
     assert pair_score(a, b) == pytest.approx(pair_score(b, a))
     assert pair_score(a, b) > pair_score(a, _items()[1])
+
+
+def test_number_terms_keep_figures_not_years_or_single_digits():
+    text = "The 6.1 tremor on 14 March 2017 left 2,350 homeless, 7 hurt, near route A12."
+    assert number_terms(text) == frozenset({"6.1", "14", "2350"})
+    assert number_terms("no figures here, 3 or 4 at most, in 1999") == frozenset()
+
+
+def _quakes(*figures: str) -> list[StoryItem]:
+    # reports that read alike and name the same island: only the figures quoted differ
+    v = _unit(1, 0.05, 0)
+    return [
+        StoryItem(str(i), v, keys=frozenset({"kefalonia"}), numbers=number_terms(f))
+        for i, f in enumerate(figures)
+    ]
+
+
+def test_quoted_figures_tell_two_like_events_apart():
+    items = _quakes(
+        "a 5.8 quake, 12 hurt, 40 homes",
+        "a 6.4 quake, 3 dead, 900 homes",
+        "magnitude 5.8, 12 injured",
+        "6.4 magnitude, 900 homes lost",
+    )
+    config = StoryConfig(link_threshold=2.9, merge_threshold=2.9, entity_weight=1.0)
+    assert cluster(items, config=config) == [[0, 2], [1, 3]]
+    blind = StoryConfig(link_threshold=1.9, merge_threshold=1.9, entity_weight=1.0, number_weight=0)
+    assert cluster(items, config=blind) == [[0, 1, 2, 3]]
+    # the merge step (no online links at all) weighs the figures the same way
+    merge_only = StoryConfig(link_threshold=9.0, merge_threshold=2.9, entity_weight=1.0)
+    assert cluster(items, config=merge_only) == [[0, 2], [1, 3]]
+    assert pair_score(items[0], items[2], config=config) > 2.9 > pair_score(items[0], items[1])
 
 
 def test_term_weights_favour_rare_words():

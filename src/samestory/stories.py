@@ -20,6 +20,7 @@ from samestory.story_cluster import (
     StoryItem,
     cluster,
     hashed_vectors,
+    number_terms,
     term_weights,
 )
 
@@ -124,6 +125,7 @@ def story_items(
                 years=frozenset(years),
                 published=published,
                 terms=terms[i],
+                numbers=number_terms(f"{d.title}\n{d.text}"),
             )
         )
     return items, names
