@@ -69,7 +69,7 @@ def news_corpus(n: int) -> Path:
             record = {
                 "id": row["id"],
                 "text": " ".join(words),
-                "published": published.isoformat() if published else "",
+                "date": published.isoformat() if published else "",  # the field ingest reads
                 "source": row["source"],
             }
             fh.write(json.dumps(record) + "\n")
