@@ -29,6 +29,21 @@ def test_stories_writes_one_story_a_line(tmp_path, monkeypatch):
     assert {"id", "members", "label", "first", "last", "sources"} <= set(lines[0])
 
 
+@pytest.mark.skipif(importlib.util.find_spec("samestory.ingest") is None, reason="no ingest")
+def test_stories_features_fast_writes_the_same_stories(tmp_path, monkeypatch):
+    monkeypatch.setenv("SAMESTORY_NO_EMBED", "1")  # pattern names + hashed tf-idf: no model
+    argv = ["stories", str(FIXTURE), "--out", str(tmp_path), "--quiet", "--features", "fast"]
+    assert main(argv) == 0
+    lines = [json.loads(x) for x in (tmp_path / "stories.jsonl").read_text().splitlines()]
+    assert sorted(sorted(x["members"]) for x in lines) == [["a1", "a2", "a3"], ["b1", "b2"], ["c1"]]
+
+
+def test_eval_features_apply_to_ecbplus_only(tmp_path, capsys):
+    argv = ["eval", "lee", "--data", str(tmp_path), "--features", "fast"]
+    assert main(argv) == 2
+    assert "ecbplus only" in capsys.readouterr().err
+
+
 def test_story_datasets_are_registered():
     assert {"ecbplus", "semeval", "googlenews"} <= set(DATASETS)
 

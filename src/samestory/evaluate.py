@@ -237,8 +237,12 @@ DATASETS: dict[str, Callable[..., Metrics]] = {
 }
 
 
-def evaluate(name: str, data_dir: str | Path, *, embeddings: bool | None = None) -> Metrics:
+def evaluate(
+    name: str, data_dir: str | Path, *, embeddings: bool | None = None, features: str = "auto"
+) -> Metrics:
     """Run one registered evaluation and return its metrics.
+
+    ``features`` (``"auto"``, ``"accurate"``, ``"fast"``) picks the story features of ``ecbplus``.
 
     Example:
         >>> evaluate("lee", "../shared/data/lee2005")["pairs"]  # doctest: +SKIP
@@ -248,6 +252,10 @@ def evaluate(name: str, data_dir: str | Path, *, embeddings: bool | None = None)
         raise SettingsError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
     if not Path(data_dir).is_dir():
         raise InputError("data folder not found", path=str(data_dir))
+    if features != "auto":
+        if name != "ecbplus":
+            raise SettingsError(f"features apply to ecbplus only, not {name!r}")
+        return DATASETS[name](Path(data_dir), embeddings=embeddings, features=features)
     return DATASETS[name](Path(data_dir), embeddings=embeddings)
 
 
