@@ -56,6 +56,10 @@ FAST_GRID = {
     **GRID,
     "link_threshold": (1.8, 2.0, 2.2, 2.4),
     "merge_threshold": (1.5, 1.6, 1.7, 1.8, 2.0),
+    "entity_weight": (1.3,),
+    "time_weight": (0.6,),
+    "lexical_weight": (4.4,),
+    "number_weight": (0.0,),
 }
 
 # Google News T152 is titles only: no names and few figures, so every score sits lower than
