@@ -232,3 +232,36 @@ def test_fast_features_keep_the_two_ferry_disasters_apart():
     assert "Adela Mkwawa" in ferry.label
     again = find_stories(_fixture_documents(), features="fast")
     assert [s.to_dict() for s in again] == [s.to_dict() for s in stories]
+
+
+def test_merged_story_dots_are_the_sums_of_its_parts():
+    """_merge keeps a merged story's dots with its neighbours as sums of its parts' dots:
+    the score from those sums equals the score computed afresh from the merged story."""
+    import random
+
+    from samestory.story_cluster import _absorb, _dots, _join, _merge_score, _scored, _Story
+
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(30)]
+
+    def story(members: range) -> _Story:
+        s = _Story(members=[], total=np.zeros(4, dtype=np.float64))
+        for i in members:
+            vec = np.array([rng.random() for _ in range(4)], dtype=np.float32)
+            item = StoryItem(
+                f"d{i}",
+                vec / np.linalg.norm(vec),
+                keys=frozenset(rng.sample(words[:8], 3)),
+                years=frozenset(rng.sample(["2011", "2012", "2013"], rng.randint(0, 2))),
+                published=date(2024, 1, rng.randint(1, 5)),
+                terms={w: rng.random() for w in rng.sample(words, 6)},
+                numbers=frozenset(rng.sample(["12", "5.6", "108"], rng.randint(0, 2))),
+            )
+            _join(s, i, item, item.vector)
+        return s
+
+    config = StoryConfig()
+    x, y, z = story(range(0, 4)), story(range(4, 7)), story(range(7, 12))
+    summed = tuple(p + q for p, q in zip(_dots(x, z), _dots(y, z), strict=True))
+    _absorb(x, y)
+    assert _scored(summed, x, z, config) == pytest.approx(_merge_score(x, z, config), abs=1e-9)

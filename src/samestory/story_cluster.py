@@ -285,30 +285,45 @@ def _link_score(item: StoryItem, story: _Story, config: StoryConfig) -> float:
 
 
 def _merge_score(a: _Story, b: _Story, config: StoryConfig) -> float:
-    na, nb = len(a.members), len(b.members)
-    semantic = float(a.total @ b.total) / (na * nb)
-    shared = sum(c * b.keys[k] for k, c in a.keys.items() if k in b.keys)
-    mass = sum(a.keys.values()) * nb + sum(b.keys.values()) * na
+    return _scored(_dots(a, b), a, b, config)
+
+
+# the raw sums behind a merge score: (total·total, shared names, shared years, tf-idf dot,
+# figures dot) of two stories. Each is a dot product of sums over members, so the dots of a
+# merged story with a third are the sums of its two parts' dots with it (see _merge).
+_Dots = tuple[float, float, float, float, float]
+
+
+def _dots(a: _Story, b: _Story) -> _Dots:
+    def dot(x: Mapping[str, float], y: Mapping[str, float]) -> float:
+        small, big = (x, y) if len(x) <= len(y) else (y, x)
+        return float(sum(w * big[k] for k, w in small.items() if k in big))
+
+    return (
+        float(a.total @ b.total),
+        dot(a.keys, b.keys),
+        dot(a.years, b.years),
+        dot(a.terms, b.terms),
+        dot(a.numbers, b.numbers),
+    )
+
+
+def _scored(dots: _Dots, a: _Story, b: _Story, config: StoryConfig) -> float:
+    """The average-link score of two stories from their dots (:func:`_dots`)."""
+    semantic, shared, common, lexical, numbers = dots
+    pairs = len(a.members) * len(b.members)
+    mass = sum(a.keys.values()) * len(b.members) + sum(b.keys.values()) * len(a.members)
     entities = 2.0 * shared / mass if mass else 0.0
     years = 0.0
     if a.with_years and b.with_years:
         dated = a.with_years * b.with_years
-        common = min(sum(c * b.years[y] for y, c in a.years.items() if y in b.years), dated)
-        years = (2.0 * common - dated) / (na * nb)
-    lexical = 0.0
-    if config.lexical_weight:
-        small, big = sorted((a.terms, b.terms), key=len)
-        lexical = sum(w * big.get(t, 0.0) for t, w in small.items()) / (na * nb)
-    numbers = 0.0
-    if config.number_weight:
-        small, big = sorted((a.numbers, b.numbers), key=len)
-        numbers = sum(w * big.get(x, 0.0) for x, w in small.items()) / (na * nb)
+        years = (2.0 * min(common, dated) - dated) / pairs
     return (
-        semantic
-        + config.lexical_weight * lexical
+        semantic / pairs
+        + config.lexical_weight * lexical / pairs
         + config.entity_weight * entities
         + config.time_weight * years
-        + config.number_weight * numbers
+        + config.number_weight * numbers / pairs
     )
 
 
@@ -580,12 +595,21 @@ def _merge(stories: list[_Story], config: StoryConfig) -> list[list[int]]:
     version = [0] * n
     alive = [True] * n
     heap: list[tuple[float, int, int, int, int]] = []
+    # the dots of neighbouring live stories, kept up to date as they merge: a merged story's
+    # dots with a neighbour are the sums of its parts' (no pass over a big story's words)
+    cache: dict[tuple[int, int], _Dots] = {}
+
+    def dots(x: int, y: int) -> _Dots:
+        key = (x, y) if x < y else (y, x)
+        if key not in cache:
+            cache[key] = _dots(stories[x], stories[y])
+        return cache[key]
 
     def push(x: int, y: int) -> None:
         x, y = min(x, y), max(x, y)
         if not _overlap_in_time(stories[x], stories[y], config):
             return
-        score = _merge_score(stories[x], stories[y], config)
+        score = _scored(dots(x, y), stories[x], stories[y], config)
         if score >= config.merge_threshold:
             heapq.heappush(heap, (-score, x, y, version[x], version[y]))
 
@@ -597,9 +621,16 @@ def _merge(stories: list[_Story], config: StoryConfig) -> list[list[int]]:
         _, x, y, vx, vy = heapq.heappop(heap)
         if not (alive[x] and alive[y]) or version[x] != vx or version[y] != vy:
             continue
+        summed = {
+            z: tuple(p + q for p, q in zip(dots(x, z), dots(y, z), strict=True))
+            for z in (near[x] | near[y]) - {x, y}
+            if alive[z]
+        }
         _absorb(stories[x], stories[y])
         alive[y] = False
         version[x] += 1
+        for z, value in summed.items():
+            cache[(x, z) if x < z else (z, x)] = value  # type: ignore[assignment]
         near[x] = (near[x] | near[y]) - {x, y}
         for z in near[y]:
             near[z].discard(y)
