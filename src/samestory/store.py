@@ -296,7 +296,7 @@ class Index:
         records = 0
         # the workers keep a whole transaction's chunks in flight: else they would wait while
         # this process stores (and the two would take turns instead of running side by side)
-        ahead = -(-(batch_size or _MAX_TRANSACTION) // _CHUNK)
+        ahead = -(-min(batch_size or _MAX_TRANSACTION, _MAX_TRANSACTION) // _CHUNK)
         stream = featurize(batches, prepare, workers=workers, ahead=ahead)
         for batch, (docs, chunk, skipped) in stream:
             for record in skipped:
