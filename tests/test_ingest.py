@@ -152,3 +152,20 @@ def test_json_lines_read_as_json_reads_them(line: bytes) -> None:
         assert repr(got.meta) == repr(expected) and got.text == expected["text"]
     else:
         assert not isinstance(expected, dict) or "text" not in expected
+
+
+def test_an_exported_record_reads_back_with_its_date(tmp_path) -> None:
+    from samestory import Document, Index
+    from samestory.ingest import Fields, Record, to_document
+
+    with Index(tmp_path / "a.db") as index:
+        index.add(
+            [Document("Ferry service resumed after the storm.", id="f", published="2026-11-10")]
+        )
+        index.export(tmp_path / "out.jsonl")
+    (line,) = (tmp_path / "out.jsonl").read_bytes().splitlines()
+    assert to_document(Record("out.jsonl", 1, "json", line)).published == "2026-11-10"
+    both = b'{"text": "Fog.", "date": "2026-01-02", "published": "2026-01-01"}'
+    assert to_document(Record("x", 1, "json", both)).published == "2026-01-02"
+    chosen = to_document(Record("x", 1, "json", line), Fields(date="when"))
+    assert chosen.published == ""  # a field the user named is the only one read

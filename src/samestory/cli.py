@@ -111,7 +111,11 @@ def _add_dedup(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", dest="fmt")
     p.add_argument("--text-field", default="text", help="record field with the text")
     p.add_argument("--id-field", default="id", help="record field with the id")
-    p.add_argument("--date-field", default="date", help="record field with the date")
+    p.add_argument(
+        "--date-field",
+        default="date",
+        help="record field with the date (default: date, else published)",
+    )
     p.add_argument("--source-field", default="source", help="record field with the source")
     p.add_argument("--title-field", default="title", help="record field with the title")
     p.add_argument("--chunk-size", type=int, default=10_000, help="records per chunk (10000)")

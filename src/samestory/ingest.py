@@ -283,10 +283,22 @@ def batches(files: Iterable[Path], size: int, *, spans: bool = False) -> Iterato
 
 
 def _field(obj: dict[str, Any], name: str) -> str:
-    value = obj.get(name)
+    return _text(obj.get(name))
+
+
+def _text(value: Any) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else str(value)
+
+
+def record_date(obj: dict[str, Any], fields: Fields) -> Any:
+    """The date value of a parsed record: its ``fields.date`` field, or, when that is the
+    default ``date`` and the record has none, ``published`` (the field ``index export`` and
+    the sample collection write), so an export reads back with its dates."""
+    if fields.date == "date" and "date" not in obj:
+        return obj.get("published")
+    return obj.get(fields.date)
 
 
 def _fast_object(raw: bytes) -> dict[str, Any] | None:
@@ -363,7 +375,7 @@ def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped
         id=doc_id,
         title=_field(obj, fields.title),
         source=_field(obj, fields.source),
-        published=_field(obj, fields.date),
+        published=_text(record_date(obj, fields)),
         lang=_field(obj, fields.lang),  # detected by Document when the record has none
         meta=obj,
     )

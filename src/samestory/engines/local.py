@@ -38,6 +38,7 @@ from samestory.ingest import (
     LineSpan,
     Record,
     Skipped,
+    record_date,
     to_document,
 )
 from samestory.lsh import band_keys, candidate_pairs
@@ -194,7 +195,7 @@ def _fast_json(raw: bytes, fields: Fields) -> tuple[str, str, str] | None:
         return None
     if not text.strip():
         return None
-    doc_id, date = obj.get(fields.id), obj.get(fields.date)
+    doc_id, date = obj.get(fields.id), record_date(obj, fields)
     # only strings (or a missing date): orjson reads an integer beyond 64 bits as a float,
     # whose str() would differ from json's; to_document decides those
     if type(doc_id) is not str or not doc_id:
