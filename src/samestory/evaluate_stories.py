@@ -34,6 +34,7 @@ from samestory.stories import feature_mode, story_items
 from samestory.story_cluster import (
     FAST_CONFIG,
     LEXICAL_CONFIG,
+    WEIGHTS_BEFORE_FIGURES,
     StoryConfig,
     StoryItem,
     cluster,
@@ -56,10 +57,7 @@ FAST_GRID = {
     **GRID,
     "link_threshold": (1.8, 2.0, 2.2, 2.4),
     "merge_threshold": (1.5, 1.6, 1.7, 1.8, 2.0),
-    "entity_weight": (1.3,),
-    "time_weight": (0.6,),
-    "lexical_weight": (4.4,),
-    "number_weight": (0.0,),
+    **{name: (weight,) for name, weight in WEIGHTS_BEFORE_FIGURES.items()},
 }
 
 # Google News T152 is titles only: no names and few figures, so every score sits lower than
@@ -67,13 +65,7 @@ FAST_GRID = {
 # (NMI 0.806 -> 0.780, ARI 0.320 -> 0.224, 1,486 -> 1,781 stories). Titles keep the settings
 # they had before figures joined the score (ECB+-tuned then too; none tuned on Google News).
 TITLE_CONFIG = StoryConfig(
-    link_threshold=2.0,
-    merge_threshold=1.6,
-    attach_threshold=1.0,
-    entity_weight=1.3,
-    time_weight=0.6,
-    lexical_weight=4.4,
-    number_weight=0.0,
+    link_threshold=2.0, merge_threshold=1.6, attach_threshold=1.0, **WEIGHTS_BEFORE_FIGURES
 )
 TITLE_LEXICAL_CONFIG = replace(
     TITLE_CONFIG, link_threshold=1.4, merge_threshold=1.1, attach_threshold=0.6

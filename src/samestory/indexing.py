@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import zlib
 from collections import deque
@@ -44,6 +45,7 @@ __all__ = [
     "Prepared",
     "Preparer",
     "Row",
+    "band_arrays",
     "best_overlaps",
     "featurize",
     "key64",
@@ -193,6 +195,14 @@ class Preparer:
             for d, f in zip(docs, feats, strict=True)
         ]
         return Prepared(docs if self.keep and self.fields is not None else [], rows, skipped)
+
+
+def band_arrays(rows: Iterable[tuple[int, Features]]) -> tuple[np.ndarray, np.ndarray]:
+    """The band keys of documents (row n, features), flat, and the row n of each (int64)."""
+    rows = list(rows)
+    keys = np.fromiter(itertools.chain.from_iterable(f.bands for _, f in rows), dtype=np.int64)
+    ns = np.repeat(np.array([n for n, _ in rows], dtype=np.int64), [len(f.bands) for _, f in rows])
+    return keys, ns
 
 
 def pack_fingerprint(values: np.ndarray) -> bytes:

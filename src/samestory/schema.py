@@ -25,6 +25,7 @@ __all__ = [
     "FORMAT",
     "FORMATS",
     "MIGRATIONS",
+    "PAIRS_FROM_JSON",
     "RECALL_WEIGHT",
     "SCHEMA_VERSION",
     "Transaction",
@@ -77,6 +78,9 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
 ]
+# rows (a, b) given as one JSON array of a << 32 | b: bulk inserts without binding a parameter
+# per row (``INSERT INTO t {PAIRS_FROM_JSON}`` with the array as the one parameter)
+PAIRS_FROM_JSON = "SELECT value >> 32, value & 4294967295 FROM json_each(?)"
 # LSH bands (when the settings leave them to the threshold) weight a missed near-duplicate 9x a
 # false candidate: a candidate is verified on stored fingerprints in microseconds, a miss is lost.
 RECALL_WEIGHT = 0.9

@@ -114,6 +114,11 @@ def _relate(
     return comparer.verdict(doc, stored, cleaned_a=cleaned)
 
 
+def _chunk(batch_size: Any) -> int:
+    """Documents a worker takes at a time (a bad batch size is refused later, by ``_add``)."""
+    return min(batch_size or _CHUNK, _CHUNK) if isinstance(batch_size, int | None) else 1
+
+
 def _records(batch: Any) -> int:
     """Input records (lines, blank ones included) in a batch of :meth:`Index.add_files`."""
     return batch.count if isinstance(batch, LineSpan) else len(batch[0])
@@ -236,7 +241,7 @@ class Index:
             progress: called with the number of documents after each transaction.
         """
         stream = (d if isinstance(d, Document) else Document(d) for d in docs)
-        size = min(batch_size or _CHUNK, _CHUNK) if isinstance(batch_size, int | None) else 1
+        size = _chunk(batch_size)
         batches = iter(lambda: list(itertools.islice(stream, size)), [])
         return self._add(batches, None, batch_size, workers, progress)
 
@@ -268,8 +273,7 @@ class Index:
 
         report = on_skip or (lambda s: print(f"samestory: {s}", file=sys.stderr))
         # with workers, a JSONL file's lines are read by the workers (spans of it), not here
-        size = min(batch_size or _CHUNK, _CHUNK) if isinstance(batch_size, int | None) else 1
-        stream = batches(check_paths(paths), size, spans=workers > 1)
+        stream = batches(check_paths(paths), _chunk(batch_size), spans=workers > 1)
         return self._add(stream, fields or Fields(), batch_size, workers, progress, report)
 
     def _add(

@@ -13,7 +13,6 @@ batch's near-duplicate lookup is a few array searches instead of one B-tree prob
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -22,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from samestory.ann import Vectors
-from samestory.indexing import Features, Row
+from samestory.indexing import Features, Row, band_arrays
+from samestory.schema import PAIRS_FROM_JSON
 from samestory.story_table import StoryTable
 
 __all__ = ["Bands", "write_batch"]
@@ -67,7 +67,7 @@ class Bands:
         if not len(packed):
             return
         self.db.execute(
-            "INSERT OR IGNORE INTO bands SELECT value >> 32, value & 4294967295 FROM json_each(?)",
+            f"INSERT OR IGNORE INTO bands {PAIRS_FROM_JSON}",
             (json.dumps(packed.tolist()),),
         )
         if self._runs is None:
@@ -188,6 +188,5 @@ def _owners(db: sqlite3.Connection, rows: list[Row]) -> dict[tuple[int, Any], st
 
 def _packed(rows: Sequence[tuple[int, Features]]) -> np.ndarray:
     """The ``key << 32 | n`` values of the band rows of documents, sorted (key, then n)."""
-    keys = np.fromiter(itertools.chain.from_iterable(f.bands for _, f in rows), dtype=np.int64)
-    ns = np.repeat(np.array([n for n, _ in rows], dtype=np.int64), [len(f.bands) for _, f in rows])
+    keys, ns = band_arrays(rows)
     return np.sort((keys << 32) | ns)

@@ -19,7 +19,6 @@ its story.
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
 from collections import Counter
@@ -30,7 +29,8 @@ import numpy as np
 
 from samestory.ann import Vectors
 from samestory.document import Document
-from samestory.indexing import Features, pair_overlaps
+from samestory.indexing import Features, band_arrays, pair_overlaps
+from samestory.schema import PAIRS_FROM_JSON
 from samestory.stories import published_date
 from samestory.story_cluster import (
     INDEX_CONFIG,
@@ -51,7 +51,6 @@ _CANDIDATES = 50
 _MEMBERS = 4  # a story is judged by its first and latest this many members
 # keys or rows looked up in one statement (SQLite allows 32,766 parameters)
 _LOOKUP = 10_000
-_UNPACK_PAIRS = "SELECT value >> 32, value & 4294967295 FROM json_each(?)"
 
 
 class StoryTable:
@@ -127,12 +126,12 @@ class StoryTable:
         # one statement each, the rows packed as a JSON array of a << 32 | b (no per-row
         # parameter binding)
         self.db.execute(
-            f"INSERT OR REPLACE INTO members {_UNPACK_PAIRS}",
+            f"INSERT OR REPLACE INTO members {PAIRS_FROM_JSON}",
             (json.dumps([n << 32 | story for n, story in members]),),
         )
         sizes = sorted(Counter(story for _, story in members).items())
         self.db.execute(
-            f"INSERT INTO stories {_UNPACK_PAIRS} WHERE true "
+            f"INSERT INTO stories {PAIRS_FROM_JSON} WHERE true "
             "ON CONFLICT(id) DO UPDATE SET size = size + excluded.size",
             (json.dumps([story << 32 | size for story, size in sizes]),),
         )
@@ -145,8 +144,7 @@ class StoryTable:
         ties by lower n) are verified on their fingerprints; the best overlap of at least the
         threshold wins (ties: the lower n). Earlier rows of the batch count too.
         """
-        ks = np.fromiter(itertools.chain.from_iterable(f.bands for _, f in rows), np.int64)
-        ns = np.repeat(np.array([n for n, _ in rows], np.int64), [len(f.bands) for _, f in rows])
+        ks, ns = band_arrays(rows)
         if not len(ks):
             return {}
         keys = np.sort(ks)
