@@ -128,6 +128,7 @@ def test_line_spans_give_the_same_lines_as_reading(tmp_path, tail):
         b'{"id": "a", "text": "Fog closed the port.", "n": 123456789012345678901234567890}',
         b'{"id": "a", "text": "Fog.", "score": 0.1, "tags": ["x", {"w": 2.5}], "k": null}',
         b'{"id": "a", "text": "Fog.", "nested": {"deep": [1, 2, [3]]}, "flag": true}',
+        b'{"id": "a", "text": "Fog.", "deep": [{"n": [123456789012345678901234567890]}]}',
         b'\xef\xbb\xbf{"id": "bom", "text": "Fog."}',
         b'{"id": "a", "text": "Fog \\ud800 lone."}',
         b'{"id": "a", "text": "Fog.", "x": NaN}',

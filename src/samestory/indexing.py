@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import json
 import zlib
@@ -27,6 +28,7 @@ from typing import Any, NamedTuple
 
 import numba
 import numpy as np
+import orjson
 import xxhash
 
 from samestory.clean import clean_text, normalize_for_key
@@ -286,7 +288,8 @@ def featurize(
 
     # load the kernels and the word list here, once: forked workers inherit them
     Preparer(prepare.featurizer, prepare.codec)([Document("Warm the work-ers up.")])
-    with ProcessPoolExecutor(workers, mp_context=worker_context()) as pool:
+    # initializer: a caller may have paused the garbage collector; forked workers would inherit that
+    with ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=gc.enable) as pool:
         pending: deque[Any] = deque()
         for batch in batches:
             pending.append((batch, pool.submit(prepare, batch)))
@@ -339,13 +342,18 @@ class Codec:
         head = {k: v for k, v in record_fields(doc).items() if v and k not in ("id", "text")}
         if doc.meta:  # the record's fields that hold the text, title... are not stored twice
             own = {id(getattr(doc, f)): f for f in _FIELDS}
-            meta = doc.meta.items()
-            refs = [(i, k, own[id(v)]) for i, (k, v) in enumerate(meta) if id(v) in own]
+            rest: dict[str, Any] = {}
+            refs = []
+            for i, (k, v) in enumerate(doc.meta.items()):
+                f = own.get(id(v))
+                if f is None:
+                    rest[k] = v
+                else:
+                    refs.append((i, k, f))
             if refs:
-                head["meta"] = {k: v for k, v in meta if id(v) not in own}
+                head["meta"] = rest
                 head["meta_refs"] = refs
-        raw = json.dumps(head, ensure_ascii=False, sort_keys=True, default=str) + "\n" + doc.text
-        data = raw.encode("utf-8", "surrogatepass")
+        data = _head_json(head) + b"\n" + doc.text.encode("utf-8", "surrogatepass")
         if self.method == "zstd":
             return _zstd(self.zdict)[0].compress(data)
         c = _primed(self.zdict).copy()  # the same bytes as a new compressor with the zdict
@@ -371,6 +379,26 @@ class Codec:
                 items.insert(i, (k, getattr(doc, f)))
             doc.meta = dict(items)
         return doc
+
+
+_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+_ORJSON |= orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _head_json(head: dict[str, Any]) -> bytes:
+    """``head`` as sorted-key JSON, UTF-8: by orjson (20x faster) where it writes what json
+    would read back as json's own output; by json where orjson refuses (an integer past 64 bits,
+    a lone surrogate, a key that is not a string) or writes a null (a NaN or infinity would
+    become null: json keeps them)."""
+    try:
+        out = orjson.dumps(head, default=str, option=_ORJSON)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        out = b"null"
+    if b"null" not in out:
+        return out
+    return json.dumps(head, ensure_ascii=False, sort_keys=True, default=str).encode(
+        "utf-8", "surrogatepass"
+    )
 
 
 @functools.lru_cache(maxsize=4)

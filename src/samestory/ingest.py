@@ -318,7 +318,10 @@ def _has_float(value: Any) -> bool:
         value = value.values()
     elif type(value) is not list:
         return type(value) is float
-    return any(type(v) is float or (type(v) in (dict, list) and _has_float(v)) for v in value)
+    kinds = set(map(type, value))  # one pass in C for a flat record
+    if float in kinds:
+        return True
+    return (dict in kinds or list in kinds) and any(map(_has_float, value))
 
 
 def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped:

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import orjson
 import xxhash
 
 from samestory.config import CleanConfig, MinHashConfig
@@ -29,6 +30,7 @@ __all__ = [
     "RECALL_WEIGHT",
     "SCHEMA_VERSION",
     "Transaction",
+    "json_array",
     "meta",
     "migrate",
     "settings",
@@ -81,6 +83,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 # rows (a, b) given as one JSON array of a << 32 | b: bulk inserts without binding a parameter
 # per row (``INSERT INTO t {PAIRS_FROM_JSON}`` with the array as the one parameter)
 PAIRS_FROM_JSON = "SELECT value >> 32, value & 4294967295 FROM json_each(?)"
+
+
+def json_array(values: Any) -> str:
+    """The JSON text of a list or numpy array of integers, the parameter of
+    :data:`PAIRS_FROM_JSON` (orjson: ~8x faster than json for the 140,000 band rows of a batch)."""
+    return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
 # LSH bands (when the settings leave them to the threshold) weight a missed near-duplicate 9x a
 # false candidate: a candidate is verified on stored fingerprints in microseconds, a miss is lost.
 RECALL_WEIGHT = 0.9

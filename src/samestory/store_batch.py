@@ -13,7 +13,6 @@ batch's near-duplicate lookup is a few array searches instead of one B-tree prob
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +21,7 @@ import numpy as np
 
 from samestory.ann import Vectors
 from samestory.indexing import Features, Row, band_arrays
-from samestory.schema import PAIRS_FROM_JSON
+from samestory.schema import PAIRS_FROM_JSON, json_array
 from samestory.story_table import StoryTable
 
 __all__ = ["Bands", "write_batch"]
@@ -68,7 +67,7 @@ class Bands:
             return
         self.db.execute(
             f"INSERT OR IGNORE INTO bands {PAIRS_FROM_JSON}",
-            (json.dumps(packed.tolist()),),
+            (json_array(packed),),
         )
         if self._runs is None:
             return

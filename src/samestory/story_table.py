@@ -19,7 +19,6 @@ its story.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -30,7 +29,7 @@ import numpy as np
 from samestory.ann import Vectors
 from samestory.document import Document
 from samestory.indexing import Features, band_arrays, pair_overlaps
-from samestory.schema import PAIRS_FROM_JSON
+from samestory.schema import PAIRS_FROM_JSON, json_array
 from samestory.stories import published_date
 from samestory.story_cluster import (
     INDEX_CONFIG,
@@ -127,13 +126,13 @@ class StoryTable:
         # parameter binding)
         self.db.execute(
             f"INSERT OR REPLACE INTO members {PAIRS_FROM_JSON}",
-            (json.dumps([n << 32 | story for n, story in members]),),
+            (json_array([n << 32 | story for n, story in members]),),
         )
         sizes = sorted(Counter(story for _, story in members).items())
         self.db.execute(
             f"INSERT INTO stories {PAIRS_FROM_JSON} WHERE true "
             "ON CONFLICT(id) DO UPDATE SET size = size + excluded.size",
-            (json.dumps([story << 32 | size for story, size in sizes]),),
+            (json_array([story << 32 | size for story, size in sizes]),),
         )
         members.clear()
 
