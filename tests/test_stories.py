@@ -16,10 +16,9 @@ from samestory.story_cluster import (
     StoryConfig,
     StoryItem,
     cluster,
-    number_terms,
     pair_score,
-    term_weights,
 )
+from samestory.terms import number_terms, term_weights
 
 
 def _unit(*xs: float) -> np.ndarray:

@@ -28,10 +28,8 @@ from samestory.story_cluster import (
     StoryConfig,
     StoryItem,
     cluster,
-    hashed_vectors,
-    number_terms,
-    term_weights,
 )
+from samestory.terms import hashed_vectors, number_terms, term_weights
 
 __all__ = [
     "FAST_ABOVE",

@@ -36,9 +36,8 @@ from samestory.story_cluster import (
     StoryConfig,
     StoryItem,
     link_score,
-    term_counts,
-    term_weights,
 )
+from samestory.terms import term_counts, term_weights
 
 if TYPE_CHECKING:
     from samestory.store_batch import Bands
