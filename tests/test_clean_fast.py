@@ -64,7 +64,7 @@ def test_plain_word_frequency_shortcut_equals_wordfreq(word):
 
     from wordfreq import zipf_frequency
 
-    clean_module = sys.modules["samestory.clean"]
+    clean_module = sys.modules["samestory.hyphens"]
     assert clean_module._zipf.__wrapped__(word, "en") == zipf_frequency(word, "en")
 
 

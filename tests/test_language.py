@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from samestory import Document, compare
-from samestory.clean import clean, hyphen_language
+from samestory.clean import clean
+from samestory.hyphens import hyphen_language
 from samestory.ingest import read_documents
 from samestory.language import detect_language
 

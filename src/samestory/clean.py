@@ -15,17 +15,16 @@ one is not ("govern-ment" -> "government", but "well-known" stays); whitespace i
 from __future__ import annotations
 
 import bisect
-import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from samestory.config import CleanConfig
+from samestory.hyphens import HYPHEN_RE, hyphen_language, join_hyphens, should_join
 
 __all__ = [
     "Cleaned",
@@ -33,7 +32,6 @@ __all__ = [
     "Dateline",
     "clean",
     "clean_text",
-    "hyphen_language",
     "repeated_lines",
 ]
 
@@ -224,70 +222,6 @@ def _unicode_edits(text: str) -> list[tuple[int, int, str, str]]:
     return edits
 
 
-# --- hyphens -----------------------------------------------------------------------------
-
-_HYPHEN_RE = re.compile(r"\b([A-Za-z]{2,})-[ \t]*\n?[ \t]*([a-z]{2,})\b")
-
-
-@lru_cache(maxsize=65536)
-def _zipf(word: str, lang: str) -> float:
-    from wordfreq import zipf_frequency
-
-    parts = word.split("-")
-    if lang == "en" and len(parts) <= 2 and all(_plain(p) for p in parts):
-        # plain tokens: wordfreq's own arithmetic without its tokenizer (30x faster)
-        return _zipf_plain(parts)
-    return zipf_frequency(word, lang)
-
-
-def _plain(part: str) -> bool:
-    return part.isascii() and part.isalpha() and part.islower()
-
-
-def _zipf_plain(tokens: list[str]) -> float:
-    """``wordfreq.zipf_frequency("-".join(tokens), "en")`` for lowercase ASCII tokens."""
-    from wordfreq import get_frequency_dict
-
-    minimum = 1e-9  # zipf_to_freq(0), the default minimum
-    freqs = get_frequency_dict("en", "best")
-    one_over = 0.0
-    for token in tokens:
-        f = freqs.get(token)
-        if f is None:
-            return 0.0
-        one_over += 1.0 / f
-    freq = max(1.0 / one_over, minimum)
-    freq = round(freq, math.floor(-math.log(freq, 10)) + 3)
-    return round(math.log(freq, 10) + 9, 2)
-
-
-@lru_cache(maxsize=256)
-def hyphen_language(lang: str) -> str | None:
-    """The word list that decides hyphen repairs in ``lang``, or None: no repairs.
-
-    An unknown language ("") is read as English (the default before detection existed);
-    a language wordfreq has no list for, or one that needs a word segmenter (Chinese,
-    Japanese, Korean), gets no repairs rather than another language's list.
-
-    Example:
-        >>> hyphen_language(""), hyphen_language("de"), hyphen_language("sw")
-        ('en', 'de', None)
-    """
-    from wordfreq import available_languages
-
-    lang = lang or "en"
-    if lang in {"ja", "ko", "zh"} or lang not in available_languages():
-        return None
-    return lang
-
-
-def _should_join(left: str, right: str, lang: str, config: CleanConfig) -> bool:
-    joined = _zipf((left + right).lower(), lang)
-    if joined < config.min_joined_zipf:
-        return False
-    return joined - _zipf(f"{left}-{right}".lower(), lang) >= config.min_zipf_gain
-
-
 # --- whitespace --------------------------------------------------------------------------
 
 _SPACE_RE = re.compile(r"\s+")
@@ -445,7 +379,7 @@ def clean(
         boilerplate: extra boilerplate lines (casefolded, whitespace collapsed), e.g. from
             :func:`repeated_lines` over one source's documents.
         lang: language code for the word-frequency list that decides hyphen repairs
-            (see :func:`hyphen_language`).
+            (see :func:`samestory.hyphens.hyphen_language`).
 
     Example:
         >>> c = clean("PARIS (AFP) - The govern-ment an-nounced a well-known plan.\\nShare this")
@@ -463,9 +397,9 @@ def clean(
     words = hyphen_language(lang) if config.join_hyphens else None
     if words:
         joins = []
-        for m in _HYPHEN_RE.finditer(stage.text):
+        for m in HYPHEN_RE.finditer(stage.text):
             left, right = m.group(1), m.group(2)
-            if _should_join(left, right, words, config):
+            if should_join(left, right, words, config):
                 # delete just the hyphen (and a line break after it) so the map stays exact
                 joins.append((m.end(1), m.start(2), "", "hyphen"))
                 s, e = int(stage.starts[m.start()]), int(stage.ends[m.end() - 1])
@@ -512,7 +446,7 @@ def clean_text(
         text = "".join(pieces)
     words = hyphen_language(lang) if config.join_hyphens else None
     if words:
-        text = _join_hyphens(text, words, config)
+        text = join_hyphens(text, words, config)
     if not collapse:
         return text
     # a whitespace run with two or more line breaks is a paragraph break, any other a space
@@ -520,43 +454,7 @@ def clean_text(
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def _join_hyphens(text: str, lang: str, config: CleanConfig) -> str:
-    """``_HYPHEN_RE.sub`` with the joins ``clean`` makes, found from the hyphens outward.
-
-    Every match ends a letter run at a hyphen that ``_HYPHEN_HINT_RE`` finds (a literal scan,
-    fast); the run's start is found by stepping back over letters, and the full pattern is
-    matched there. Matches are taken left to right without overlap, as ``sub`` does.
-    """
-    pieces: list[str] = []
-    done = 0  # end of the last join: the text before it is in pieces
-    pos = 0  # end of the last match (or where to look next): no match starts before it
-    while True:
-        hint = _HYPHEN_HINT_RE.search(text, pos)
-        if hint is None:
-            break
-        start = hint.start()
-        while start > pos and text[start - 1] in _ASCII_LETTERS:
-            start -= 1
-        m = _HYPHEN_RE.match(text, start) if hint.start() - start >= 2 else None
-        if m is None or m.start(0) != start or m.end(1) != hint.start():
-            pos = hint.start() + 1
-            continue
-        left, right = m.group(1), m.group(2)
-        if _should_join(left, right, lang, config):
-            pieces.append(text[done:start])
-            pieces.append(left + right)
-            done = m.end()
-        pos = m.end()
-    if not pieces:
-        return text
-    pieces.append(text[done:])
-    return "".join(pieces)
-
-
-_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _PARAGRAPH_RE = re.compile(r"\n\s*\n")
-# every _HYPHEN_RE match contains this; it starts with a literal, so the scan is fast
-_HYPHEN_HINT_RE = re.compile(r"-[ \t]*\n?[ \t]*[a-z]{2}")
 
 
 def _merge(

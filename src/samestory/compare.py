@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from samestory.align import Alignment, align
-from samestory.clean import Cleaned, clean, clean_text, hyphen_language
+from samestory.clean import Cleaned, clean, clean_text
 from samestory.config import CleanConfig
 from samestory.document import Comparison, Document
 from samestory.errors import SettingsError
+from samestory.hyphens import hyphen_language
 from samestory.relate import (
     DUPLICATE_JACCARD,
     coverage_scores,
