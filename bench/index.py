@@ -41,6 +41,7 @@ from samestory.indexing import record_fields
 from samestory.ingest import read_documents
 from samestory.schema import Transaction
 from samestory.shingle import jaccard, shingle_hashes
+from samestory.store_read import verified
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "reuters21578" / "reuters21578.jsonl"
@@ -138,7 +139,7 @@ def lookup_and_verify(index: Index, queries: list[str]) -> list[float]:
     for text in queries:
         features = index._featurizer([(text, "")])[0]
         t = time.perf_counter()
-        index._verified(features, top=10)
+        verified(index._db, features, top=10)
         out.append((time.perf_counter() - t) * 1e3)
     return out
 

@@ -32,7 +32,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -42,78 +42,28 @@ from samestory.document import Document
 from samestory.errors import SettingsError, StoreError
 from samestory.indexing import (
     Codec,
-    Features,
     Featurizer,
     Preparer,
     Row,
-    best_overlaps,
     featurize,
-    overlap,
     record_fields,
 )
 from samestory.ingest import Fields, LineSpan, Skipped
 from samestory.schema import Transaction, meta, migrate, settings, version
 from samestory.store_batch import Bands, write_batch
+from samestory.store_read import STRENGTH, Match, duplicate_clusters, relate, verified
 from samestory.story_table import StoryTable
 
 if TYPE_CHECKING:  # relating is a later stage, imported when a query needs it
-    from samestory.clean import Cleaned
-    from samestory.compare import Comparer
+    pass
 
 __all__ = ["Index", "Match"]
-
-# verdicts from the strongest relation down: the order of a fast query's matches
-_STRENGTH = ("duplicate", "reuse", "rewrite", "same-story", "related")
 
 Progress = Callable[[int], None]
 _CHUNK = 1000  # documents a worker prepares at a time
 # documents an add stores in one transaction by default: 10,000, or a sixteenth of those stored
 # up to 40,000 (the workers keep as many in flight: ~2.5 KB each)
 _TRANSACTION, _MAX_TRANSACTION = 10_000, 40_000
-
-
-@dataclass(slots=True)
-class Match:
-    """A stored document that matches a query, with its verdict and scores."""
-
-    id: str
-    verdict: str
-    scores: dict[str, float]
-    document: Document = field(repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = self.document
-        return {
-            "id": self.id,
-            "verdict": self.verdict,
-            "scores": self.scores,
-            "title": d.title,
-            "source": d.source,
-            "url": d.url,
-            "published": d.published,
-        }
-
-
-def _relate(
-    comparer: Comparer,
-    query: tuple[Document, Cleaned],
-    stored: Document,
-    *,
-    detail: bool,
-) -> tuple[str, dict[str, float | None]]:
-    """The verdict and scores of a stored document against the query, as ``compare`` gives.
-
-    ``detail``: a full compare (every score); else only the scores the verdict needs
-    (``Comparer.verdict``). The query comes cleaned once for all candidates.
-    Sentence embeddings are used only for an index made with them: embedding every sentence of
-    every candidate costs about a second a pair on two cores, which a plain index's queries
-    (a few milliseconds otherwise) should not pay.
-    """
-    doc, cleaned = query
-    if detail:
-        result = comparer.compare(doc, stored, cleaned_a=cleaned)
-        return result.verdict, result.scores.to_dict()
-    return comparer.verdict(doc, stored, cleaned_a=cleaned)
 
 
 def _chunk(batch_size: Any) -> int:
@@ -471,7 +421,7 @@ class Index:
         if isinstance(doc, str):
             doc = Document(doc)
         features = self._featurizer([(doc.text, doc.lang)])[0]
-        cands = {key: rec for _, key, rec in self._verified(features, top=top)}
+        cands = {key: rec for _, key, rec in verified(self._db, features, top=top)}
         if self._vectors is not None:
             vec = self._vectors.embed([doc])[0]
             for _, n in self._vectors.search(vec, k=top, floor=self.ann_floor):
@@ -487,50 +437,16 @@ class Index:
         matches = []
         for key, rec in cands.items():
             stored = self._unpack_row(key, rec)
-            verdict, scores = _relate(comparer, query, stored, detail=detail)
+            verdict, scores = relate(comparer, query, stored, detail=detail)
             if verdict != "unrelated":
                 matches.append(Match(stored.id, verdict, scores, stored))
         if detail:
             matches.sort(key=lambda m: (-(m.scores.get("overall") or 0.0), m.id))
         else:
             matches.sort(
-                key=lambda m: (_STRENGTH.index(m.verdict), -(m.scores.get("jaccard") or 0.0), m.id)
+                key=lambda m: (STRENGTH.index(m.verdict), -(m.scores.get("jaccard") or 0.0), m.id)
             )
         return matches[:top]
-
-    def _verified(self, features: Features, *, top: int) -> list[tuple[float, bytes, bytes]]:
-        """(best of Jaccard and containments, id, record) of the best ``top`` candidates.
-
-        Candidates share at least one band key; the ones sharing most come first, and at most
-        ``max(100, 20 * top)`` are verified on their fingerprints.
-        """
-        if not features.bands:
-            return []
-        marks = ",".join("?" * len(features.bands))
-        cands = self._db.execute(
-            f"SELECT n, count(*) AS hits FROM bands WHERE key IN ({marks}) "
-            "GROUP BY n ORDER BY hits DESC, n LIMIT ?",
-            (*features.bands, max(100, 20 * top)),
-        ).fetchall()
-        if not cands:
-            return []
-        marks = ",".join("?" * len(cands))
-        ns, rows = [], []
-        for n, sh in self._db.execute(
-            f"SELECT n, shingles FROM docs WHERE n IN ({marks})", [n for n, _ in cands]
-        ):
-            ns.append(n)
-            rows.append(sh)
-        scores = (-best_overlaps(features.shingles, rows)).tolist()
-        best = sorted(zip(scores, ns, strict=True))[:top]
-        marks = ",".join("?" * len(best))
-        found = {
-            n: (key, rec)
-            for n, key, rec in self._db.execute(
-                f"SELECT n, id, record FROM docs WHERE n IN ({marks})", [n for _, n in best]
-            )
-        }
-        return [(-score, *found[n]) for score, n in best]
 
     def clusters(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """Near-duplicate clusters among the stored documents, largest first.
@@ -539,65 +455,9 @@ class Index:
         index's threshold) and joined by union-find. Each cluster lists its members (id,
         title, source, published), earliest first.
         """
-        parent: dict[int, int] = {}
-
-        def find(x: int) -> int:
-            parent.setdefault(x, x)
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        prints: dict[int, bytes] = {}
-
-        def fingerprint(n: int) -> bytes:
-            if n not in prints:
-                row = self._db.execute("SELECT shingles FROM docs WHERE n = ?", (n,)).fetchone()
-                prints[n] = row[0]
-            return prints[n]
-
-        buckets = self._db.execute(
-            "SELECT group_concat(n) FROM bands GROUP BY key HAVING count(*) > 1"
+        return duplicate_clusters(
+            self._db, self._unpack_row, threshold=self.config.threshold, limit=limit
         )
-        for (members,) in buckets:
-            ns = sorted({int(x) for x in members.split(",")})
-            # every pair of a small bucket; neighbours only in a huge one (no quadratic work)
-            pairs = itertools.combinations(ns, 2) if len(ns) <= 64 else itertools.pairwise(ns)
-            for a, b in pairs:
-                if find(a) != find(b) and overlap(fingerprint(a), fingerprint(b))[0] >= (
-                    self.config.threshold
-                ):
-                    parent[find(b)] = find(a)
-        groups: dict[int, list[int]] = {}
-        for n in parent:
-            groups.setdefault(find(n), []).append(n)
-        found = []
-        for ns in groups.values():
-            if len(ns) < 2:
-                continue
-            docs = []
-            for n in sorted(ns):
-                key, rec = self._db.execute(
-                    "SELECT id, record FROM docs WHERE n = ?", (n,)
-                ).fetchone()
-                docs.append(self._unpack_row(key, rec))
-            docs.sort(key=lambda d: (d.published or "9999", d.id))
-            members = [
-                {"id": d.id, "title": d.title, "source": d.source, "published": d.published}
-                for d in docs
-            ]
-            found.append(
-                {
-                    "id": docs[0].id,
-                    "label": docs[0].title or docs[0].text[:80],
-                    "size": len(members),
-                    "first": docs[0].published,
-                    "last": max((d.published for d in docs), default=""),
-                    "members": members,
-                }
-            )
-        found.sort(key=lambda c: (-c["size"], c["id"]))
-        return found[:limit]
 
     def stories(self, *, limit: int = 100, min_size: int = 2) -> list[dict[str, Any]]:
         """The stories of the index, largest first, as dicts like :meth:`clusters`.
