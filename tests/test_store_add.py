@@ -9,10 +9,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from samestory import Document, Index
-from samestory.clean import clean_text
-from samestory.indexing import Codec, _zstd, default_zdict, overlap, pack_fingerprint
+from samestory.clean import clean_text, normalize_for_key
+from samestory.indexing import (
+    Codec,
+    _zstd,
+    default_zdict,
+    key64,
+    overlap,
+    pack_fingerprint,
+    text_key,
+)
 from samestory.ingest import Fields, Record, read_documents, to_document
 from samestory.shingle import shingle_hashes
 
@@ -216,3 +226,10 @@ def test_batched_stories_equal_the_one_lookup_a_document_reference(tmp_path: Pat
     with Index(tmp_path / "s.db") as index:
         index.add(docs, batch_size=33)
         assert members(index) == reference_stories(index)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*"aZ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85.-", "\xa0", "É"])))
+def test_text_key_equals_the_key_of_the_normalized_text(text: str) -> None:
+    norm = normalize_for_key(text)
+    assert text_key(text) == (key64(norm) if norm else None)

@@ -96,10 +96,43 @@ class Featurizer:
         out = []
         for i, c in enumerate(cleaned):
             a, b = bounds[i], bounds[i + 1]
-            norm = normalize_for_key(c)
-            text_key = key64(norm) if norm else None
-            out.append(Features(text_key, prints[3 * a : 3 * b], keys[i] if b > a else []))
+            out.append(Features(text_key(c), prints[3 * a : 3 * b], keys[i] if b > a else []))
         return out
+
+
+def text_key(cleaned: str) -> int | None:
+    """``key64(normalize_for_key(cleaned))``, or None for a text with no words: the key that
+    recognises a re-added document with identical text. ASCII text (most news) is lowered and
+    its whitespace collapsed in one compiled pass over its bytes (~2x faster, the same key)."""
+    if cleaned.isascii():
+        data = np.frombuffer(cleaned.encode("ascii"), dtype=np.uint8)
+        out = np.empty(len(data), dtype=np.uint8)
+        n = _ascii_key(data, out)
+        if not n:
+            return None
+        value = xxhash.xxh3_64_intdigest(out[:n])
+        return value - (1 << 64) if value >= 1 << 63 else value
+    norm = normalize_for_key(cleaned)
+    return key64(norm) if norm else None
+
+
+@numba.njit(cache=True, nogil=True)
+def _ascii_key(data: np.ndarray, out: np.ndarray) -> int:  # pragma: no cover - compiled
+    """out[:n]: ``" ".join(text.split()).lower()`` of ASCII ``data``; returns n. Whitespace is
+    what ``str.split`` splits ASCII at: space, \\t-\\r and \\x1c-\\x1f."""
+    n = 0
+    gap = False
+    for byte in data:
+        if byte == 32 or 9 <= byte <= 13 or 28 <= byte <= 31:
+            gap = n > 0
+            continue
+        if gap:
+            out[n] = 32
+            n += 1
+            gap = False
+        out[n] = byte + 32 if 65 <= byte <= 90 else byte
+        n += 1
+    return n
 
 
 def _fingerprints(values: np.ndarray, offsets: np.ndarray) -> tuple[bytes, list[int]]:
