@@ -60,3 +60,18 @@ def test_documents_use_title_and_lead():
     assert d.shape == (1, 384)
     with pytest.raises(SettingsError):
         e.embed_documents(["a", "b"], titles=["one"])
+
+
+@needs_extra
+def test_token_states_mean_pool_to_the_sentence_vector():
+    texts = ["The ferry left the harbour at dawn.", "", "Snow closed the mountain pass."]
+    e = embed.default_embedder()
+    states = e.token_states(texts)
+    ids, hidden = states[0]
+    assert hidden.shape == (len(ids), 384) and ids[0] != ids[-1]  # [CLS] ... [SEP]
+    assert states[1][0].size == 0 and states[1][1].shape == (0, 384)
+    pooled = np.array([s.mean(axis=0) for _, s in (states[0], states[2])])
+    pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
+    assert np.allclose(pooled, e.embed([texts[0], texts[2]]), atol=1e-5)
+    with pytest.raises(SettingsError):
+        embed.Embedder(model="use").token_states(["a"])

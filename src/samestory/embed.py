@@ -213,8 +213,39 @@ class Embedder:
             return _normalise(vecs)
         return self._run([e.ids for e in self._tokenizer.encode_batch(batch)])  # type: ignore[attr-defined]
 
-    def _run(self, rows: list[list[int]]) -> np.ndarray:
-        """Mean-pooled, normalised MiniLM vectors of token-id rows (padded here to the longest)."""
+    def token_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """MiniLM's contextual word-piece vectors: per text, its word-piece ids (``[CLS]`` and
+        ``[SEP]`` included) and the model's last hidden states, shape (pieces, 384), float32.
+
+        These are the vectors :meth:`embed` mean-pools; an empty text gives empty arrays.
+
+        Example:
+            >>> ids, states = Embedder().token_states(["A quake hit."])[0]  # doctest: +SKIP
+            >>> states.shape == (len(ids), 384)  # doctest: +SKIP
+            True
+        """
+        if self.model != "minilm":
+            raise SettingsError("token states come from the minilm model only")
+        out: list[tuple[np.ndarray, np.ndarray]] = [
+            (np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32))
+        ] * len(texts)
+        cut = [" ".join(_WORD_RE.findall(t)[: self.max_words]) for t in texts]
+        todo = [i for i, t in enumerate(cut) if t]
+        if not todo:
+            return out
+        self._load()
+        ids = [e.ids for e in self._tokenizer.encode_batch([cut[i] for i in todo])]  # type: ignore[attr-defined]
+        order = sorted(range(len(todo)), key=lambda k: (len(ids[k]), k))
+        for batch in _buckets([len(ids[k]) for k in order], self.batch_size * _MAX_TOKENS):
+            rows = [order[k] for k in batch]
+            hidden, _ = self._hidden([ids[k] for k in rows])
+            for n, k in enumerate(rows):
+                out[todo[k]] = (np.array(ids[k], dtype=np.int64), hidden[n, : len(ids[k])].copy())
+        return out
+
+    def _hidden(self, rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """MiniLM's last hidden states of token-id rows (padded here to the longest), and the
+        attention mask."""
         width = max(len(r) for r in rows)
         ids = np.zeros((len(rows), width), dtype=np.int64)  # 0 is [PAD]
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -222,7 +253,11 @@ class Embedder:
             ids[n, : len(r)] = r
             mask[n, : len(r)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, feeds)[0]  # type: ignore[attr-defined]
+        return self._session.run(None, feeds)[0], mask  # type: ignore[attr-defined]
+
+    def _run(self, rows: list[list[int]]) -> np.ndarray:
+        """Mean-pooled, normalised MiniLM vectors of token-id rows (padded here to the longest)."""
+        hidden, mask = self._hidden(rows)
         weights = mask[..., None].astype(np.float32)
         vecs = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return _normalise(vecs)
