@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import mmap
 
 import numpy as np
 import py3langid
@@ -128,18 +127,3 @@ def test_model_cache_is_written_once_and_mapped_after(tmp_path, monkeypatch):
     # an unwritable cache costs time, not correctness
     monkeypatch.setenv("XDG_CACHE_HOME", "/proc/no-such-place")
     assert np.array_equal(language._model_arrays()["ptc"], unpacked["ptc"])
-
-
-def test_a_bulk_process_pins_the_same_model_in_huge_pages(monkeypatch):
-    from samestory import language
-
-    mapped = language._model()
-    pinned = language._pinned(mapped)
-    for name in ("nextmove", "rowbase", "output", "ptc"):
-        a, b = getattr(mapped, name), getattr(pinned, name)
-        assert np.array_equal(a, b) and not b.flags.writeable
-    monkeypatch.setattr(language, "_MODEL", [mapped])
-    monkeypatch.setattr(language, "_detected", language._BULK - 2)
-    answers = [detect_language(text) for text in TEXTS.values()]  # pinned after the second
-    assert answers == list(TEXTS)
-    assert (language._MODEL[0] is not mapped) == hasattr(mmap, "MADV_HUGEPAGE")

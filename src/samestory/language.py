@@ -16,8 +16,6 @@ side is in another language.
 
 from __future__ import annotations
 
-import dataclasses
-import mmap
 import os
 import shutil
 import tempfile
@@ -49,9 +47,6 @@ class _Model:
 _KEYS = ("ptc", "pc", "labels", "nextmove", "rows", "output")
 _LOCK = threading.Lock()
 _MODEL: list[_Model] = []
-# documents after which a process copies the model into huge pages of its own (see _pinned)
-_BULK = 2_000
-_detected = 0
 
 
 def _cache_dir() -> Path:
@@ -119,33 +114,6 @@ def _model() -> _Model:
                 )
             )
         return _MODEL[0]
-
-
-def _pinned(model: _Model) -> _Model:
-    """The model with its big arrays copied into anonymous memory backed by 2 MiB pages.
-
-    Detection reads ~1,000 scattered places of ~100 MB per document: with 4 KiB pages most
-    reads also miss the TLB, and once other work (cleaning, hashing) has run in between, the
-    page walks miss the caches too: ~140 µs a document in an index add against ~55 µs from
-    huge pages. The copy takes ~0.3 s and 100 MB, so only a process that has detected
-    ``_BULK`` documents makes it; where huge pages are not offered the mapped model stays.
-    """
-    if not hasattr(mmap, "MADV_HUGEPAGE"):
-        return model
-    huge = 2 << 20
-    arrays = {}
-    for name in ("nextmove", "rowbase", "output", "ptc"):
-        a = getattr(model, name)
-        try:
-            buf = mmap.mmap(-1, -(-a.nbytes // huge) * huge)
-            buf.madvise(mmap.MADV_HUGEPAGE)
-        except OSError:
-            return model
-        copy = np.frombuffer(buf, dtype=a.dtype, count=a.size).reshape(a.shape)
-        copy[...] = a
-        copy.flags.writeable = False  # the same compiled signature as the mapped arrays
-        arrays[name] = copy
-    return dataclasses.replace(model, **arrays)
 
 
 @njit(cache=True, nogil=True)
@@ -235,11 +203,6 @@ def detect_language(text: str, *, min_confidence: float = 0.5) -> str:
     if _letters(sample[:64]) < _MIN_LETTERS and _letters(sample) < _MIN_LETTERS:
         return ""
     data = _encode(sample)[:_MAX_BYTES]
-    global _detected
-    _detected += 1
-    if _detected == _BULK:
-        with _LOCK:
-            _MODEL[0] = _pinned(_MODEL[0])
     m = _model()
     best, share = _classify(
         m.nextmove, m.rowbase, m.output, m.ptc, m.pc, m.groups, np.frombuffer(data, np.uint8)
