@@ -34,7 +34,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from samestory.ann import Vectors, encode
 from samestory.config import CleanConfig, MinHashConfig
@@ -53,9 +53,6 @@ from samestory.schema import Transaction, meta, migrate, settings, version
 from samestory.store_batch import Bands, write_batch
 from samestory.store_read import STRENGTH, Match, duplicate_clusters, relate, verified
 from samestory.story_table import StoryTable
-
-if TYPE_CHECKING:  # relating is a later stage, imported when a query needs it
-    pass
 
 __all__ = ["Index", "Match"]
 
