@@ -95,6 +95,7 @@ def test_record_heads_keep_what_json_keeps() -> None:
         {1: "int key", 2: "two"},  # and these
         {"lone": "x\ud800y"},  # a lone surrogate (kept by surrogatepass)
         {"when": when},  # json's default=str, not orjson's ISO form
+        {"score": np.float64(0.25), "n": None, "tags": ("a", 1)},  # a float subclass, a null
     ]
     codec = Codec(default_zdict())
     for meta in metas:

@@ -34,7 +34,7 @@ import xxhash
 from samestory.clean import clean_text, normalize_for_key
 from samestory.config import CleanConfig, MinHashConfig
 from samestory.document import Document
-from samestory.ingest import Fields, LineSpan, Record, Skipped, to_document
+from samestory.ingest import Fields, LineSpan, Record, Skipped, has_float, to_document
 from samestory.lsh import band_keys
 from samestory.minhash import signatures_csr
 from samestory.pool import worker_context
@@ -414,21 +414,20 @@ class Codec:
         return doc
 
 
-_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
-_ORJSON |= orjson.OPT_PASSTHROUGH_DATACLASS
+# datetimes and dataclasses go to default=str, as json sends them
+_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _head_json(head: dict[str, Any]) -> bytes:
     """``head`` as sorted-key JSON, UTF-8: by orjson (20x faster) where it writes what json
-    would read back as json's own output; by json where orjson refuses (an integer past 64 bits,
-    a lone surrogate, a key that is not a string) or writes a null (a NaN or infinity would
-    become null: json keeps them)."""
-    try:
-        out = orjson.dumps(head, default=str, option=_ORJSON)
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        out = b"null"
-    if b"null" not in out:
-        return out
+    would; by json where the head holds a float (orjson writes NaN and infinity as null, json
+    keeps them) or orjson refuses (an integer past 64 bits, a lone surrogate, a key that is
+    not a string)."""
+    if not has_float(head):
+        try:
+            return orjson.dumps(head, default=str, option=_ORJSON)
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            pass
     return json.dumps(head, ensure_ascii=False, sort_keys=True, default=str).encode(
         "utf-8", "surrogatepass"
     )

@@ -40,6 +40,7 @@ __all__ = [
     "Skipped",
     "batches",
     "check_paths",
+    "has_float",
     "pack",
     "read_documents",
     "records",
@@ -310,18 +311,21 @@ def _fast_object(raw: bytes) -> dict[str, Any] | None:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    return obj if type(obj) is dict and not _has_float(obj) else None
+    return obj if type(obj) is dict and not has_float(obj) else None
 
 
-def _has_float(value: Any) -> bool:
+def has_float(value: Any) -> bool:
+    """Whether a parsed JSON value holds a float anywhere (in nested dicts, lists, tuples)."""
     if type(value) is dict:
         value = value.values()
-    elif type(value) is not list:
-        return type(value) is float
+    elif type(value) not in (list, tuple):
+        return isinstance(value, float)
     kinds = set(map(type, value))  # one pass in C for a flat record
     if float in kinds:
         return True
-    return (dict in kinds or list in kinds) and any(map(_has_float, value))
+    if not kinds.isdisjoint((dict, list, tuple)) or any(issubclass(k, float) for k in kinds):
+        return any(map(has_float, value))
+    return False
 
 
 def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped:
