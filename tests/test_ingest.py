@@ -5,7 +5,10 @@ import io
 import json
 import sys
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from samestory.errors import InputError
 from samestory.ingest import Fields, check_paths, read_documents, records
@@ -170,3 +173,38 @@ def test_an_exported_record_reads_back_with_its_date(tmp_path) -> None:
     assert to_document(Record("x", 1, "json", both)).published == "2026-01-02"
     chosen = to_document(Record("x", 1, "json", line), Fields(date="when"))
     assert chosen.published == ""  # a field the user named is the only one read
+
+
+def _holds_float(value) -> bool:
+    """has_float's contract, spelled out: a float (or subclass) anywhere in the value."""
+    if isinstance(value, dict):
+        return any(_holds_float(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_float(v) for v in value)
+    return isinstance(value, float)
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=3),
+    st.floats(allow_nan=True),
+    st.floats(width=32).map(np.float64),  # a float subclass
+)
+_json_like = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=4).map(tuple),
+        st.dictionaries(st.text(max_size=3), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@given(_json_like)
+def test_has_float_finds_a_float_anywhere(value) -> None:
+    from samestory.ingest import has_float
+
+    assert has_float(value) == _holds_float(value)

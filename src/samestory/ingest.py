@@ -318,14 +318,18 @@ def has_float(value: Any) -> bool:
     """Whether a parsed JSON value holds a float anywhere (in nested dicts, lists, tuples)."""
     if type(value) is dict:
         value = value.values()
-    elif type(value) not in (list, tuple):
+    elif type(value) not in _CONTAINERS:
         return isinstance(value, float)
-    kinds = set(map(type, value))  # one pass in C for a flat record
-    if float in kinds:
+    kinds = set(map(type, value))  # one pass in C
+    if kinds <= _SCALARS:  # a flat record: no float, nothing to look into
+        return False
+    if any(issubclass(k, float) for k in kinds - _SCALARS - _CONTAINERS):
         return True
-    if not kinds.isdisjoint((dict, list, tuple)) or any(issubclass(k, float) for k in kinds):
-        return any(map(has_float, value))
-    return False
+    return any(has_float(v) for v in value if type(v) in _CONTAINERS)
+
+
+_CONTAINERS = frozenset({dict, list, tuple})
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def to_document(record: Record, fields: Fields = Fields()) -> Document | Skipped:
