@@ -338,3 +338,24 @@ def test_pair_overlaps_equal_the_pairwise_overlap():
         max(overlap(a, b)) for a, b in zip(left, right, strict=True)
     ]
     assert pair_overlaps([], []).tolist() == []
+
+
+def test_a_failed_add_leaves_no_band_rows_behind(index: Index, monkeypatch) -> None:
+    index.add([Document(FLOOD, id="a")])
+    keys = sorted(set(index._featurizer([(BUDGET, "en")])[0].bands))
+    assert not len(index._bands.lookup(keys))
+    insert = index._bands.insert
+
+    def insert_then_fail(rows) -> None:  # type: ignore[no-untyped-def]
+        insert(rows)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(index._bands, "insert", insert_then_fail)
+    with pytest.raises(RuntimeError):
+        index.add([Document(BUDGET, id="b")])
+    monkeypatch.undo()
+    # the rollback took the document back: its band rows are gone from every lookup
+    assert len(index) == 1 and not len(index._bands.lookup(keys))
+    index.add([Document(FERRY, id="c"), Document(BUDGET, id="d")])
+    assert len(index._bands.lookup(keys)) == len(keys)
+    assert [m.id for m in index.query(BUDGET)] == ["d"]

@@ -277,15 +277,19 @@ class Index:
         self, rows: list[Row], vecs: dict[int, bytes], records: int, progress: Progress | None
     ) -> list[str]:
         """Write the pending rows in one transaction (and forget them); their stored ids."""
-        with Transaction(self._db):
-            ids = write_batch(
-                self._db,
-                rows,
-                vecs,
-                stories=self._stories,
-                bands=self._bands,
-                vectors=self._vectors,
-            )
+        try:
+            with Transaction(self._db):
+                ids = write_batch(
+                    self._db,
+                    rows,
+                    vecs,
+                    stories=self._stories,
+                    bands=self._bands,
+                    vectors=self._vectors,
+                )
+        except BaseException:
+            self._bands.forget()  # its memory may hold band rows that the rollback took back
+            raise
         rows.clear()
         vecs.clear()
         if progress is not None:

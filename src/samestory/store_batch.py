@@ -40,7 +40,7 @@ class Bands:
     that it cleared), it also keeps every (key, n) it wrote in memory, as sorted runs of
     ``key << 32 | n`` merged as they grow (a binary counter: a run is merged into the one
     before it once it is at least half its size, a linear merge for numpy's timsort). A commit
-    by another connection (``PRAGMA data_version`` moves), a removal, or more than
+    by another connection (``PRAGMA data_version`` moves), a removal, a rollback or more than
     ``_MEMORY_ROWS`` rows send the lookups back to SQL for good.
     """
 
@@ -57,7 +57,7 @@ class Bands:
         self._version = self._data_version()
 
     def forget(self) -> None:
-        """Stop keeping keys in memory (rows were removed)."""
+        """Stop keeping keys in memory (rows were removed, or a write rolled back)."""
         self._runs = None
 
     def insert(self, rows: Sequence[tuple[int, Features]]) -> None:
