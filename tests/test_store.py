@@ -273,25 +273,36 @@ def test_other_storage_format_is_refused(tmp_path: Path) -> None:
         Index(path)
 
 
-def test_a_file_in_the_deflate_format_is_still_read_and_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("codec", ["deflate-zdict-v1", "zstd-rawdict-v1"])
+def test_a_file_in_an_older_format_is_still_read_and_written(tmp_path: Path, codec: str) -> None:
     import zlib
+
+    import zstandard
+
+    from samestory.indexing import default_zdict
 
     path = tmp_path / "old.db"
     Index(path).close()
-    with sqlite3.connect(path) as db:  # as files made before the zstd record codec
+    with sqlite3.connect(path) as db:  # as files made before: the word list as dictionary
         (raw,) = db.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
-        old = "shingles-u24-v1;bands-i32-v1;deflate-zdict-v1"
+        old = f"shingles-u24-v1;bands-i32-v1;{codec}"
         db.execute(
             "UPDATE meta SET value = ? WHERE key = 'settings'",
             (json.dumps(json.loads(raw) | {"format": old}),),
         )
+        db.execute("UPDATE meta SET value = ? WHERE key = 'zdict'", (default_zdict(),))
     with Index(path) as ix:
         ix.add([Document(FLOOD, id="a")])
         assert ix.get("a").text == FLOOD and ix.stats()["documents"] == 1
-        (record, zdict) = ix._db.execute(
-            "SELECT record, (SELECT value FROM meta WHERE key = 'zdict') FROM docs"
-        ).fetchone()
-    assert zlib.decompressobj(-15, zdict=zdict).decompress(record).endswith(FLOOD.encode())
+        (record,) = ix._db.execute("SELECT record FROM docs").fetchone()
+    if codec.startswith("deflate"):
+        data = zlib.decompressobj(-15, zdict=default_zdict()).decompress(record)
+    else:
+        words = zstandard.ZstdCompressionDict(
+            default_zdict(), dict_type=zstandard.DICT_TYPE_RAWCONTENT
+        )
+        data = zstandard.ZstdDecompressor(dict_data=words).decompress(record)
+    assert data.endswith(FLOOD.encode())
 
 
 def test_near_duplicates_share_a_story_without_embeddings(index: Index) -> None:

@@ -22,6 +22,8 @@ from samestory.indexing import (
     overlap,
     pack_fingerprint,
     text_key,
+    text_keys,
+    trained_zdict,
 )
 from samestory.ingest import Fields, Record, read_documents, to_document
 from samestory.shingle import shingle_hashes
@@ -64,8 +66,12 @@ def test_codec_round_trips_and_deflate_matches_a_new_compressor() -> None:
     doc = Document("The ferry left the harbour at dawn. " * 20, id="x", title="Ferry")
     assert doc.lang == "en"  # detected, and stored with the record
     head = '{"lang":"en","title":"Ferry"}'
-    for method in ("zstd", "deflate"):
-        codec = Codec(default_zdict(), method)
+    for zdict, method in (
+        (trained_zdict(), "zstd-dict"),
+        (default_zdict(), "zstd"),
+        (default_zdict(), "deflate"),
+    ):
+        codec = Codec(zdict, method)
         packed = codec.pack(doc)
         assert codec.pack(doc) == packed  # deterministic; nothing is used up
         assert len(packed) < len(doc.text) // 4
@@ -74,9 +80,9 @@ def test_codec_round_trips_and_deflate_matches_a_new_compressor() -> None:
     # a record read from a file keeps every original field, in order; the text is packed once
     line = b'{"a": 1, "body": "Fog closed the port.", "z": 2}'
     read = to_document(Record("f.jsonl", 1, "json", line), Fields(text="body"))
-    codec = Codec(default_zdict())
+    codec = Codec(trained_zdict())
     packed = codec.pack(read)
-    assert _zstd(codec.zdict)[1].decompress(packed).count(b"Fog closed") == 1
+    assert _zstd(codec.zdict, codec.method)[1].decompress(packed).count(b"Fog closed") == 1
     back = codec.unpack(read.id, packed)
     assert list(back.meta.items()) == [("a", 1), ("body", "Fog closed the port."), ("z", 2)]
     assert back.meta == read.meta and back.text == read.text
@@ -97,7 +103,7 @@ def test_record_heads_keep_what_json_keeps() -> None:
         {"when": when},  # json's default=str, not orjson's ISO form
         {"score": np.float64(0.25), "n": None, "tags": ("a", 1)},  # a float subclass, a null
     ]
-    codec = Codec(default_zdict())
+    codec = Codec(trained_zdict())
     for meta in metas:
         doc = Document("The ferry left at dawn.", id="m", lang="en", meta=meta)
         back = codec.unpack("m", codec.pack(doc)).meta
@@ -234,3 +240,10 @@ def test_batched_stories_equal_the_one_lookup_a_document_reference(tmp_path: Pat
 def test_text_key_equals_the_key_of_the_normalized_text(text: str) -> None:
     norm = normalize_for_key(text)
     assert text_key(text) == (key64(norm) if norm else None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from([*"aZ \t\n.", "\xa0", "É"]), max_size=12)))
+def test_text_keys_of_a_batch_are_each_texts_key(texts: list[str]) -> None:
+    expected = [key64(n) if (n := normalize_for_key(t)) else None for t in texts]
+    assert text_keys(texts) == expected

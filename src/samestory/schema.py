@@ -19,7 +19,7 @@ import xxhash
 
 from samestory.config import CleanConfig, MinHashConfig
 from samestory.errors import StoreError
-from samestory.indexing import default_zdict
+from samestory.indexing import trained_zdict
 from samestory.lsh import optimal_bands
 
 __all__ = [
@@ -41,8 +41,12 @@ SCHEMA_VERSION = 3
 # how the stored fingerprint and texts are encoded; part of the settings fingerprint. New
 # files get FORMAT; files in an older format this code still reads and writes map to the
 # record codec they use (see indexing.Codec).
-FORMAT = "shingles-u24-v1;bands-i32-v1;zstd-rawdict-v1"
-FORMATS = {FORMAT: "zstd", "shingles-u24-v1;bands-i32-v1;deflate-zdict-v1": "deflate"}
+FORMAT = "shingles-u24-v1;bands-i32-v1;zstd-dict-v2"
+FORMATS = {
+    FORMAT: "zstd-dict",
+    "shingles-u24-v1;bands-i32-v1;zstd-rawdict-v1": "zstd",
+    "shingles-u24-v1;bands-i32-v1;deflate-zdict-v1": "deflate",
+}
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -171,7 +175,7 @@ def settings(
             "bands": bands,
             "rows": rows,
         }
-        zdict = default_zdict()
+        zdict = trained_zdict()
         with Transaction(db):
             db.executemany(
                 "INSERT OR IGNORE INTO meta VALUES (?, ?)",
