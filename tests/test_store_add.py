@@ -247,3 +247,15 @@ def test_text_key_equals_the_key_of_the_normalized_text(text: str) -> None:
 def test_text_keys_of_a_batch_are_each_texts_key(texts: list[str]) -> None:
     expected = [key64(n) if (n := normalize_for_key(t)) else None for t in texts]
     assert text_keys(texts) == expected
+
+
+def test_the_trained_dictionary_is_the_same_in_every_process() -> None:
+    import hashlib
+    import subprocess
+    import sys
+
+    code = "import hashlib; from samestory.indexing import trained_zdict as t; "
+    code += "print(hashlib.sha256(t()).hexdigest())"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == hashlib.sha256(trained_zdict()).hexdigest()
+    assert len(trained_zdict()) == 32768
