@@ -88,9 +88,10 @@ def main() -> None:
 
     def with_embeddings() -> None:
         # empty the sentence-vector cache and change the lead, so every vector is computed
-        from samestory.similarity import _VECTORS
+        from samestory.similarity import _CROSSED, _VECTORS
 
         _VECTORS.clear()
+        _CROSSED.clear()
         n = next(fresh)
         Comparer(embeddings=True).compare(f"Update {n}. " + a, f"Note {n}. " + b)
 
@@ -110,11 +111,12 @@ def main() -> None:
     }
     embedded = {}
     if embed_available():
-        from samestory.similarity import _VECTORS, document_similarity
+        from samestory.similarity import _CROSSED, _VECTORS, document_similarity
 
         def cold(fn):
             def run() -> None:
                 _VECTORS.clear()
+                _CROSSED.clear()
                 fn()
 
             return run
@@ -126,9 +128,23 @@ def main() -> None:
         timings["  align with embeddings (cold)"] = _median_ms(sentences, few)
         leads = cold(lambda: document_similarity(ca.text, cb.text, embeddings=True))
         timings["  document leads (cold)"] = _median_ms(leads, few)
-        sentences()
+        from samestory import cross
+
+        scored: list[int] = []
+        real_logits = cross.CrossEncoder.logits
+
+        def counting(self, pairs, **kw):
+            scored.append(len(pairs))
+            return real_logits(self, pairs, **kw)
+
+        cross.CrossEncoder.logits = counting
+        try:
+            sentences()
+        finally:
+            cross.CrossEncoder.logits = real_logits
         embedded["sentences"] = len(_VECTORS)
         embedded["open sentences"] = _open_sentences(ca, cb)
+        embedded["cross-encoded sentence pairs"] = sum(scored)
     out = {
         "bench": "compare two articles, one core",
         "words": {"a": words[0], "b": words[1]},

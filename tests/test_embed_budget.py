@@ -46,9 +46,8 @@ def test_threads_default_to_the_usable_cores():
     assert embed.Embedder(threads=3).threads == 3
 
 
-@EMBED
-def test_at_least_embeds_only_sentences_that_could_pair(monkeypatch):
-    full = similarity.paraphrase_matrix(SIDE_A, SIDE_B, embeddings=True)
+def _count_embedded(monkeypatch) -> list[str]:
+    """From now on, the sentences paraphrase_matrix embeds are appended to the list returned."""
     asked: list[str] = []
     real = similarity.sentence_vectors
 
@@ -57,6 +56,15 @@ def test_at_least_embeds_only_sentences_that_could_pair(monkeypatch):
         return real(sents)
 
     monkeypatch.setattr(similarity, "sentence_vectors", counting)
+    return asked
+
+
+@EMBED
+def test_at_least_embeds_only_sentences_that_could_pair(monkeypatch):
+    # the stage-1 model alone: with the cross-encoder the bound is its band's floor (below)
+    monkeypatch.setattr(similarity, "cross_band", lambda model=None: None)
+    full = similarity.paraphrase_matrix(SIDE_A, SIDE_B, embeddings=True)
+    asked = _count_embedded(monkeypatch)
     pruned = similarity.paraphrase_matrix(SIDE_A, SIDE_B, embeddings=True, at_least=0.6)
     assert 0 < len(asked) < len(SIDE_A) + len(SIDE_B)
     assert SIDE_B[3] not in asked and SIDE_B[4] not in asked
@@ -66,3 +74,26 @@ def test_at_least_embeds_only_sentences_that_could_pair(monkeypatch):
     assert np.allclose(pruned[reach], full[reach], atol=1e-9)
     # a pair left out holds an upper bound of its probability
     assert np.all(pruned[~reach] >= full[~reach] - 1e-9)
+
+
+@EMBED
+def test_pairs_the_cross_encoder_decides_need_no_embedding(monkeypatch):
+    band = similarity.CrossBand(0.2, 0.9, 4)
+    monkeypatch.setattr(similarity, "cross_band", lambda model=None: band)
+    monkeypatch.setattr(
+        similarity, "cross_probabilities", lambda a, b, mask: np.full(int(mask.sum()), 0.75)
+    )
+    feats = similarity.lexical_features(SIDE_A, SIDE_B)
+    lexical = similarity._logistic(feats, similarity._shipped_model()["lexical"])
+    crossed = band.select(lexical, SIDE_A, SIDE_B)
+    assert crossed.any()
+    asked = _count_embedded(monkeypatch)
+    m = similarity.paraphrase_matrix(SIDE_A, SIDE_B, embeddings=True, at_least=0.3)
+    assert np.all(m[crossed] == 0.75)
+    # a sentence whose only pairs that could reach 0.3 are the cross-encoder's is not embedded
+    params = similarity._shipped_model()["embedding"]
+    best = np.concatenate([feats, np.ones((*feats.shape[:2], 1))], axis=-1)
+    could = (similarity._logistic(best, params) >= 0.3) & ~crossed
+    wanted = {SIDE_A[i] for i in np.flatnonzero(could.any(axis=1))}
+    wanted |= {SIDE_B[j] for j in np.flatnonzero(could.any(axis=0))}
+    assert wanted and set(asked) == wanted

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from samestory import embed, evaluate
+from samestory import cross, embed, evaluate
 from samestory.cli import main
 from samestory.errors import InputError, SettingsError
 from samestory.similarity import _shipped_model
@@ -64,6 +64,14 @@ def test_mrpc_lexical_reaches_its_figure_and_matches_the_shipped_model():
     assert fresh["features"] == shipped["features"]
     for key in ("mean", "scale", "coef"):
         assert np.allclose(fresh[key], shipped[key], rtol=1e-6), key
+
+
+@needs_mrpc
+@pytest.mark.skipif(not cross.available(), reason="embed extra (with onnx) not installed")
+def test_mrpc_with_the_cross_encoder_reaches_the_targets():
+    metrics = evaluate.evaluate("mrpc", MRPC)
+    assert metrics["variant"] == "lexical+embedding+cross-encoder"
+    assert metrics["accuracy"] >= 0.80 and metrics["f1"] >= 0.86
 
 
 @needs_lee

@@ -86,6 +86,20 @@ def minilm_paths() -> tuple[Path, Path]:
     return model_path, tok_path
 
 
+def cpu_session(model: str | bytes, threads: int) -> object:
+    """An onnxruntime CPU session of a model (path or serialised bytes) on ``threads``."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # no busy-waiting between ops: on a shared machine spinning threads steal the
+    # cores the other threads need (measured 25% faster with the machine under load)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+
 class Embedder:
     """Batch sentence/document embeddings on CPU.
 
@@ -142,7 +156,7 @@ class Embedder:
                 self._session = USE(threads=self.threads)
                 return
             try:
-                import onnxruntime as ort
+                import onnxruntime  # noqa: F401  (the session is made by cpu_session)
                 from tokenizers import Tokenizer
             except ImportError as exc:
                 raise MissingDependency(exc.name or "onnxruntime", "embed") from None
@@ -150,16 +164,7 @@ class Embedder:
             tokenizer = Tokenizer.from_file(str(tok_path))
             tokenizer.enable_truncation(max_length=_MAX_TOKENS)
             tokenizer.no_padding()  # the file pads to 128; _run pads each batch to its longest
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            # no busy-waiting between ops: on a shared machine spinning threads steal the
-            # cores the other threads need (measured 25% faster with the machine under load)
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            options.log_severity_level = 3
-            self._session = ort.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            self._session = cpu_session(str(model_path), self.threads)
             self._tokenizer = tokenizer
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -20,6 +20,7 @@ import math
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -28,6 +29,44 @@ import numpy as np
 
 PARAPHRASE_THRESHOLD = 0.5
 """A sentence pair whose :func:`paraphrase_matrix` value reaches this is a paraphrase."""
+
+
+@dataclass(frozen=True)
+class CrossBand:
+    """Which sentence pairs the cross-encoder decides: those whose lexical-model probability
+    lies in [lo, hi) and whose two sentences share at least ``min_shared`` distinct words.
+    The others keep the stage-1 probability (lexical + embedding cosine).
+
+    lo and hi were chosen on an 80/20 split of MRPC train (``bench/cross_train.py dev``):
+    the cross-encoder alone scored 0.821 accuracy on the 20%, this band 0.828; outside it the
+    stage-1 model lost nothing, and below 0.2 lay 1.4% of the train paraphrases. 99.5% of
+    MRPC train pairs share 4 or more words (MRPC's pairs were chosen for their overlap): with
+    fewer a pair is unlike anything the cross-encoder learned from (it called "Ferry crews
+    strike in Port Aldren" and "Bus drivers strike in Norhaven" a paraphrase), so the stage-1
+    model keeps it. Deciding the band from the lexical model alone leaves the embedding
+    cosine out of it: the sentences of the pairs in the band need no embedding.
+    """
+
+    lo: float = 0.2
+    hi: float = 0.9
+    min_shared: int = 4
+
+    def select(
+        self, lexical: np.ndarray, sents_a: Sequence[str], sents_b: Sequence[str]
+    ) -> np.ndarray:
+        """Boolean mask of the pairs in the band; ``lexical`` is (len(a), len(b)), or 1-D
+        for the pairs ``(sents_a[k], sents_b[k])``."""
+        mask = (lexical >= self.lo) & (lexical < self.hi)
+        words_a: dict[int, set[str]] = {}
+        words_b: dict[int, set[str]] = {}
+        for idx in np.argwhere(mask).tolist():
+            i, j = (idx[0], idx[0]) if mask.ndim == 1 else idx
+            wa = words_a.setdefault(i, set(tokens(sents_a[i])))
+            wb = words_b.setdefault(j, set(tokens(sents_b[j])))
+            if len(wa & wb) < self.min_shared:
+                mask[tuple(idx)] = False
+        return mask
+
 
 _TOKEN_RE = re.compile(r"\d+(?:[.,:]\d+)*|[^\W\d_]+")
 _MAX_IDF = 8.0
@@ -237,6 +276,7 @@ def _logistic(feats: np.ndarray, params: dict) -> np.ndarray:
 
 _VECTORS: OrderedDict[str, np.ndarray] = OrderedDict()
 _VECTORS_MAX = 20_000
+_CROSSED: OrderedDict[tuple[str, str], float] = OrderedDict()  # cross-encoder probabilities
 
 
 def sentence_vectors(sents: Sequence[str]) -> np.ndarray:
@@ -275,13 +315,15 @@ def paraphrase_matrix(
     Args:
         sents_a: sentences of one side.
         sents_b: sentences of the other side.
-        embeddings: add the sentence-embedding cosine as a feature; ``None`` (default) means
+        embeddings: add the sentence-embedding cosine as a feature, and let the
+            cross-encoder decide the pairs of :class:`CrossBand`; ``None`` (default) means
             "when the embed extra is installed" (``SAMESTORY_NO_EMBED=1`` turns it off).
         at_least: only the pairs that could reach this probability matter to the caller.
-            A sentence is embedded only when one of its pairs could reach it even with a
-            cosine of 1 (the most the cosine can add); a pair left out holds that upper
-            bound, which is below ``at_least``. Pairs that reach it score exactly as without
-            ``at_least``. ``None`` (default) embeds every sentence.
+            A sentence is embedded only when one of its pairs outside the cross-encoder's
+            band could reach it even with a cosine of 1 (the most the cosine can add); a
+            pair left out holds that upper bound, which is below ``at_least``. Pairs that
+            reach it score exactly as without ``at_least``. ``None`` (default) embeds every
+            sentence.
 
     Example:
         >>> m = paraphrase_matrix(["The minister resigned on Monday."],
@@ -295,7 +337,12 @@ def paraphrase_matrix(
     model = _shipped_model()
     if _use_embeddings(embeddings) and "embedding" in model:
         params = model["embedding"]
-        rows, cols = _worth_embedding(feats, params, at_least)
+        band = cross_band(model)
+        lexical = _logistic(feats, model["lexical"])
+        crossed = np.zeros(lexical.shape, dtype=bool)
+        if band is not None:
+            crossed = band.select(lexical, sents_a, sents_b)
+        rows, cols = _worth_embedding(feats, params, at_least, skip=crossed)
         cos = np.ones(feats.shape[:2])  # the upper bound, for the pairs not embedded
         if rows and cols:
             # one call for both sides: fewer, fuller batches of like length
@@ -303,6 +350,7 @@ def paraphrase_matrix(
             cos[np.ix_(rows, cols)] = _dot(vecs[: len(rows)], vecs[len(rows) :])
         feats = np.concatenate([feats, cos[..., None]], axis=-1)
         probs = _logistic(feats, params)
+        probs[crossed] = cross_probabilities(sents_a, sents_b, crossed)
     else:
         probs = _logistic(feats, model["lexical"])
     empty_a = np.array([not tokens(s) for s in sents_a])
@@ -312,10 +360,48 @@ def paraphrase_matrix(
     return probs
 
 
+def cross_band(model: dict | None = None) -> CrossBand | None:
+    """The pairs the cross-encoder decides, as the shipped model says; ``None`` when the
+    cross-encoder cannot run (the embed extra or onnx missing) or the model has none."""
+    from samestory import cross
+
+    model = _shipped_model() if model is None else model
+    if "cross" not in model or not cross.available():
+        return None
+    fields = {k: model["cross"][k] for k in asdict(CrossBand()) if k in model["cross"]}
+    return CrossBand(**fields)
+
+
+def cross_probabilities(
+    sents_a: Sequence[str], sents_b: Sequence[str], mask: np.ndarray
+) -> np.ndarray:
+    """The cross-encoder's paraphrase probabilities of the pairs in ``mask``, in the order
+    ``probs[mask]`` reads them (``mask`` as in :meth:`CrossBand.select`). Recently scored
+    pairs come from an in-process cache, as sentence vectors do."""
+    from samestory.cross import default_cross_encoder
+
+    index = np.argwhere(mask).tolist()
+    if mask.ndim == 1:
+        pairs = [(sents_a[k], sents_b[k]) for (k,) in index]
+    else:
+        pairs = [(sents_a[i], sents_b[j]) for i, j in index]
+    missing = list(dict.fromkeys(p for p in pairs if p not in _CROSSED))
+    if missing:
+        z = default_cross_encoder().logits(missing)
+        fresh = dict(zip(missing, 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))), strict=True))
+        _CROSSED.update(fresh)
+        while len(_CROSSED) > _VECTORS_MAX:
+            _CROSSED.popitem(last=False)
+    else:
+        fresh = {}
+    return np.array([fresh.get(p, _CROSSED.get(p)) for p in pairs], dtype=np.float64)
+
+
 def _worth_embedding(
-    feats: np.ndarray, params: dict, at_least: float | None
+    feats: np.ndarray, params: dict, at_least: float | None, *, skip: np.ndarray
 ) -> tuple[list[int], list[int]]:
-    """The sentences of each side with a pair that reaches ``at_least`` at a cosine of 1.
+    """The sentences of each side with a pair that reaches ``at_least`` at a cosine of 1,
+    not counting the pairs in ``skip`` (the cross-encoder's).
 
     The cosine is the model's last feature and the only one from embeddings; with any other
     model shape (or no ``at_least``) every sentence is worth embedding.
@@ -324,7 +410,7 @@ def _worth_embedding(
     if at_least is None or len(params["coef"]) != feats.shape[-1] + 1 or params["coef"][-1] < 0:
         return everything
     best = np.concatenate([feats, np.ones((*feats.shape[:2], 1))], axis=-1)
-    could = _logistic(best, params) >= at_least
+    could = (_logistic(best, params) >= at_least) & ~skip
     return np.flatnonzero(could.any(axis=1)).tolist(), np.flatnonzero(could.any(axis=0)).tolist()
 
 
