@@ -263,6 +263,12 @@ def available() -> bool:
     an adapter ships."""
     from samestory.embed import available as embed_available
 
-    if not embed_available() or importlib.util.find_spec("onnx") is None:
+    return embed_available() and _installed()
+
+
+@lru_cache(maxsize=1)
+def _installed() -> bool:
+    # find_spec searches the file system for a module not imported yet: once per process
+    if importlib.util.find_spec("onnx") is None:
         return False
     return (resources.files("samestory") / "data" / _ADAPTER).is_file()
