@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from samestory.embed import _buckets
 from samestory.errors import MissingDependency
 
 LORA_TARGETS = ("q", "k", "v", "o", "i", "f")
@@ -179,24 +180,17 @@ class CrossEncoder:
             self._head = (adapter["head.w"].astype(np.float32), float(adapter["head.b"][0]))
 
     def logits(self, pairs: Sequence[tuple[str, str]], *, batch_tokens: int = 2048) -> np.ndarray:
-        """One logit per (a, b) pair, float64; pairs of like length share a forward pass."""
+        """One logit per (a, b) pair, float64; pairs of like length share a forward pass
+        (batched as the embedder batches texts, at most ``batch_tokens`` padded word-pieces)."""
         out = np.zeros(len(pairs), dtype=np.float64)
         if not pairs:
             return out
         self._load()
         rows = [pair_ids(a, b) for a, b in pairs]
         order = sorted(range(len(rows)), key=lambda i: (len(rows[i][0]), i))
-        start = 0
-        while start < len(order):
-            width = len(rows[order[start]][0])
-            end = start + 1
-            while end < len(order) and (end - start + 1) * len(rows[order[end]][0]) <= max(
-                batch_tokens, width
-            ):
-                end += 1
-            idx = order[start:end]
+        for batch in _buckets([len(rows[i][0]) for i in order], batch_tokens):
+            idx = [order[k] for k in batch]
             out[idx] = self._run([rows[i] for i in idx])
-            start = end
         return out
 
     def _run(self, rows: list[tuple[list[int], list[int]]]) -> np.ndarray:
