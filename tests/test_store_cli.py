@@ -95,6 +95,31 @@ def test_cli_add_stats_query_remove_export_rebuild(tmp_path: Path, capsys) -> No
     assert [m["id"] for m in json.loads(capsys.readouterr().out)["matches"]] == ["d00008"]
 
 
+def test_cli_add_reads_urls_and_named_fields(tmp_path: Path, capsys) -> None:
+    """A re-scraped record (same source and url, new id, edited text) is the stored one, and
+    records with other field names are read through the --*-field options."""
+    first, second = synthetic(2)
+    site = {"source": "Herald", "url": "https://h.example/1"}
+    data = write_jsonl(tmp_path / "in.jsonl", [first | site, second])
+    again = first | site | {"id": "other", "text": first["text"] + " Corrected."}
+    db = str(tmp_path / "idx.db")
+    assert main(["index", "add", str(data), "--db", db, "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"added": 2, "present": 0, "skipped": 0}
+    rescraped = write_jsonl(tmp_path / "again.jsonl", [again])
+    assert main(["index", "add", str(rescraped), "--db", db, "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"added": 0, "present": 1, "skipped": 0}
+    with Index(db, create=False) as index:
+        assert index.get(first["id"]).url == site["url"]
+
+    renamed = [{"key": "z1", "body": "A ferry line between the islands opens in May.", "link": "u"}]
+    other = write_jsonl(tmp_path / "renamed.jsonl", renamed)
+    fields = ["--id-field", "key", "--text-field", "body", "--url-field", "link"]
+    assert main(["index", "add", str(other), "--db", db, *fields, "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["added"] == 1
+    with Index(db, create=False) as index:
+        assert (index.get("z1").text, index.get("z1").url) == (renamed[0]["body"], "u")
+
+
 def test_cli_query_from_stdin(tmp_path: Path) -> None:
     records = synthetic(20)
     db = tmp_path / "idx.db"

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from samestory.cli_index import add_index, add_query, strict_skip
+from samestory.cli_index import add_field_options, add_index, add_query, fields_of, strict_skip
 from samestory.errors import InputError, SamestoryError, SettingsError
 
 if TYPE_CHECKING:
@@ -107,15 +107,7 @@ def _add_dedup(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     p.add_argument("--exact-only", action="store_true", help="exact duplicates only, no MinHash")
     p.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", dest="fmt")
-    p.add_argument("--text-field", default="text", help="record field with the text")
-    p.add_argument("--id-field", default="id", help="record field with the id")
-    p.add_argument(
-        "--date-field",
-        default="date",
-        help="record field with the date (default: date, else published)",
-    )
-    p.add_argument("--source-field", default="source", help="record field with the source")
-    p.add_argument("--title-field", default="title", help="record field with the title")
+    add_field_options(p)
     p.add_argument("--chunk-size", type=int, default=10_000, help="records per chunk (10000)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or skip messages")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
@@ -127,16 +119,9 @@ def _add_dedup(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def _run_dedup(args: argparse.Namespace) -> int:
-    from samestory.ingest import Fields
     from samestory.pipeline import dedup
 
-    fields = Fields(
-        text=args.text_field,
-        id=args.id_field,
-        date=args.date_field,
-        source=args.source_field,
-        title=args.title_field,
-    )
+    fields = fields_of(args)
     result = dedup(
         args.paths,
         out=args.out,
@@ -217,6 +202,7 @@ def _add_stories(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         default="minilm",
         help="embedding model: minilm (English) or use (multilingual)",
     )
+    add_field_options(p)
     p.add_argument("--no-entities", action="store_true", help="do not use named entities")
     p.add_argument(
         "--features",
@@ -242,7 +228,7 @@ def _run_stories(args: argparse.Namespace) -> int:
     else:
         from samestory.ingest import read_documents
 
-        documents = list(read_documents(args.paths))
+        documents = list(read_documents(args.paths, fields=fields_of(args)))
     stories = find_stories(
         documents,
         model=args.model,

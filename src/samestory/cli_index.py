@@ -12,14 +12,42 @@ from samestory.document import Document
 from samestory.errors import InputError, StoreError
 
 if TYPE_CHECKING:
-    from samestory.ingest import Skipped
+    from samestory.ingest import Fields, Skipped
 
-__all__ = ["add_index", "add_query", "strict_skip"]
+__all__ = ["add_field_options", "add_index", "add_query", "fields_of", "strict_skip"]
 
 
 def strict_skip(skipped: Skipped) -> None:
     """With --strict, the first bad record is an error."""
     raise InputError(f"{skipped.reason} (--strict)", path=skipped.path, line=skipped.line or None)
+
+
+def add_field_options(p: argparse.ArgumentParser) -> None:
+    """The options that name the fields of JSONL and CSV records."""
+    p.add_argument("--text-field", default="text", help="record field with the text")
+    p.add_argument("--id-field", default="id", help="record field with the id")
+    p.add_argument(
+        "--date-field",
+        default="date",
+        help="record field with the date (default: date, else published)",
+    )
+    p.add_argument("--source-field", default="source", help="record field with the source")
+    p.add_argument("--title-field", default="title", help="record field with the title")
+    p.add_argument("--url-field", default="url", help="record field with the url")
+
+
+def fields_of(args: argparse.Namespace) -> Fields:
+    """The record fields named by :func:`add_field_options`."""
+    from samestory.ingest import Fields
+
+    return Fields(
+        text=args.text_field,
+        id=args.id_field,
+        date=args.date_field,
+        source=args.source_field,
+        title=args.title_field,
+        url=args.url_field,
+    )
 
 
 def add_index(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,6 +62,7 @@ def add_index(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     )
     add.add_argument("--workers", type=int, default=1, help="processes that shingle and hash")
     add.add_argument("--strict", action="store_true", help="stop at the first bad record")
+    add_field_options(add)
     add.add_argument(
         "--embed",
         nargs="?",
@@ -115,6 +144,7 @@ def _index_add(args: argparse.Namespace) -> int:
         before = len(index)
         ids = index.add_files(
             args.paths,
+            fields=fields_of(args),
             on_skip=keep,
             batch_size=args.batch_size,
             workers=args.workers,

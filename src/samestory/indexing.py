@@ -423,10 +423,6 @@ def trained_zdict() -> bytes:
     return zstandard.train_dictionary(32768, samples, level=1).as_bytes()  # type: ignore[no-any-return]
 
 
-# Document fields that an input record's fields often are (the very same string objects)
-_FIELDS = ("text", "id", "title", "source", "url", "published", "lang")
-
-
 @dataclass(frozen=True, slots=True)
 class Codec:
     """Packs a document into one compressed record and back (the id is kept apart).
@@ -440,10 +436,28 @@ class Codec:
     method: str = "zstd-dict"
 
     def pack(self, doc: Document) -> bytes:
-        head = {k: v for k, v in record_fields(doc).items() if v and k not in ("id", "text")}
+        d = doc  # the fields of record_fields but id and text, where set
+        fields = (
+            ("title", d.title),
+            ("source", d.source),
+            ("url", d.url),
+            ("published", d.published),
+            ("lang", d.lang),
+            ("meta", d.meta),
+        )
+        head = {k: v for k, v in fields if v}
         refs = []
-        if doc.meta:  # the record's fields that hold the text, title... are not stored twice
-            own = {id(getattr(doc, f)): f for f in _FIELDS}
+        if d.meta:  # the record's fields that hold the text, title... are not stored twice
+            # by the identity of each field's value (a later field wins a shared object)
+            own = {
+                id(d.text): "text",
+                id(d.id): "id",
+                id(d.title): "title",
+                id(d.source): "source",
+                id(d.url): "url",
+                id(d.published): "published",
+                id(d.lang): "lang",
+            }
             rest: dict[str, Any] = {}
             for i, (k, v) in enumerate(doc.meta.items()):
                 f = own.get(id(v))
