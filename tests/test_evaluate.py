@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from samestory import cross, embed, evaluate
+from samestory import Comparer, cross, embed, evaluate
 from samestory.cli import main
 from samestory.errors import InputError, SettingsError
 from samestory.similarity import _shipped_model
@@ -72,6 +72,9 @@ def test_mrpc_with_the_cross_encoder_reaches_the_targets():
     metrics = evaluate.evaluate("mrpc", MRPC)
     assert metrics["variant"] == "lexical+embedding+cross-encoder"
     assert metrics["accuracy"] >= 0.80 and metrics["f1"] >= 0.86
+    # compare's aligner decides at its own, higher threshold: its decision holds them too
+    assert metrics["align_threshold"] == Comparer().paraphrase_threshold
+    assert metrics["align_accuracy"] >= 0.80 and metrics["align_f1"] >= 0.86
 
 
 @needs_lee

@@ -186,8 +186,9 @@ def _run_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(metrics, sort_keys=True))
     else:
+        width = max(map(len, metrics), default=0)
         for key, value in metrics.items():
-            print(f"{key:>10}  {value}")
+            print(f"{key:>{width}}  {value}")
     return 0
 
 

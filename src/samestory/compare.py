@@ -19,6 +19,7 @@ from samestory.relate import (
     score,
     shingle_scores,
 )
+from samestory.similarity import ALIGN_THRESHOLD
 
 __all__ = ["Comparer", "compare"]
 
@@ -33,9 +34,9 @@ class Comparer:
         gap: most differing words bridged inside one verbatim passage.
         min_words: fewest matching words a verbatim passage needs.
         max_sentence_pairs: above this many sentence pairs paraphrase alignment is skipped.
-        paraphrase_threshold: the paraphrase probability a sentence pair needs to be aligned.
-            Higher than the model's own decision boundary (0.5): a wrongly linked pair
-            misleads a reader more than a missed one.
+        paraphrase_threshold: the paraphrase probability a sentence pair needs to be aligned
+            (:data:`~samestory.similarity.ALIGN_THRESHOLD`, above the model's own decision
+            boundary: a wrongly linked pair misleads a reader more than a missed one).
         boilerplate: extra boilerplate lines to remove (see ``samestory.repeated_lines``).
         embeddings: use sentence embeddings in the paraphrase and semantic scores; None uses
             them when the embed extra is installed.
@@ -55,7 +56,7 @@ class Comparer:
         gap: int = 3,
         min_words: int = 7,
         max_sentence_pairs: int = 250_000,
-        paraphrase_threshold: float = 0.6,
+        paraphrase_threshold: float = ALIGN_THRESHOLD,
         boilerplate: frozenset[str] = frozenset(),
         embeddings: bool | None = None,
     ) -> None:

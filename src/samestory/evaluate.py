@@ -31,6 +31,7 @@ import numpy as np
 from samestory.errors import InputError, SettingsError
 from samestory.evaluate_stories import eval_ecbplus, eval_googlenews, eval_semeval
 from samestory.similarity import (
+    ALIGN_THRESHOLD,
     LEXICAL_FEATURES,
     PARAPHRASE_THRESHOLD,
     CrossBand,
@@ -154,16 +155,27 @@ def eval_mrpc(data_dir: Path, *, embeddings: bool | None = None) -> Metrics:
         lexical = _predict(fit_paraphrase(data_dir, embeddings=False), x[:, :-1])
         crossed = band.select(lexical, sents_a, sents_b)
         probs[crossed] = cross_probabilities(sents_a, sents_b, crossed)
-    pred = probs >= PARAPHRASE_THRESHOLD
     gold = y == 1
-    tp = int(np.sum(pred & gold))
-    precision = tp / max(1, int(pred.sum()))
-    recall = tp / max(1, int(gold.sum()))
     variant = "lexical+embedding" if use else "lexical"
+    aligner = _decision(probs >= ALIGN_THRESHOLD, gold)
     return {
         "dataset": "mrpc",
         "variant": variant + ("+cross-encoder" if band is not None else ""),
         "pairs": len(y),
+        **_decision(probs >= PARAPHRASE_THRESHOLD, gold),
+        # compare aligns a sentence pair from a higher probability: its decision, measured too
+        "align_threshold": ALIGN_THRESHOLD,
+        "align_accuracy": aligner["accuracy"],
+        "align_f1": aligner["f1"],
+    }
+
+
+def _decision(pred: np.ndarray, gold: np.ndarray) -> dict[str, float]:
+    """Accuracy, F1, precision and recall of yes/no predictions of the positive class."""
+    tp = int(np.sum(pred & gold))
+    precision = tp / max(1, int(pred.sum()))
+    recall = tp / max(1, int(gold.sum()))
+    return {
         "accuracy": round(float(np.mean(pred == gold)), 4),
         "f1": round(2 * precision * recall / max(1e-12, precision + recall), 4),
         "precision": round(precision, 4),

@@ -30,6 +30,11 @@ import numpy as np
 PARAPHRASE_THRESHOLD = 0.5
 """A sentence pair whose :func:`paraphrase_matrix` value reaches this is a paraphrase."""
 
+ALIGN_THRESHOLD = 0.6
+"""The paraphrase probability a sentence pair needs to be aligned by ``compare`` (its default):
+higher than the model's decision boundary, as a wrongly linked pair misleads a reader more
+than a missed one. ``samestory eval mrpc`` reports the decision at both."""
+
 
 @dataclass(frozen=True)
 class CrossBand:
