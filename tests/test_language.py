@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from samestory import Document, compare
 from samestory.clean import clean
 from samestory.hyphens import hyphen_language
-from samestory.ingest import read_documents
-from samestory.language import detect_language
+from samestory.ingest import Record, read_documents, to_documents
+from samestory.language import detect_language, detect_languages
 
 TEXTS = {
     "en": "The harbour authority said on Tuesday that the ferry would resume its crossings.",
@@ -127,3 +127,27 @@ def test_model_cache_is_written_once_and_mapped_after(tmp_path, monkeypatch):
     # an unwritable cache costs time, not correctness
     monkeypatch.setenv("XDG_CACHE_HOME", "/proc/no-such-place")
     assert np.array_equal(language._model_arrays()["ptc"], unpacked["ptc"])
+
+
+def test_a_batch_answers_what_each_text_alone_gets():
+    # more texts than walks run side by side, of very different lengths, some too short to tell
+    texts = [a + " " + b for a in TEXTS.values() for b in TEXTS.values()]
+    texts += ["", "12:30", TEXTS["de"] * 30, "ok then", TEXTS["ja"][:9], TEXTS["fr"] * 3]
+    batch = detect_languages(texts)
+    assert batch == [detect_language(t) for t in texts]
+    assert batch[-6:] == ["", "", "de", "", "", "fr"]
+    assert detect_languages([]) == []
+
+
+def test_records_of_a_batch_get_the_language_each_would_alone(tmp_path):
+    lines = [{"id": k, "text": t} for k, t in TEXTS.items()] + [
+        {"id": "given", "text": TEXTS["en"], "lang": "de"},  # a record's own language stands
+        {"id": "short", "text": "12:30"},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines))
+    records = [Record(str(path), i, "json", json.dumps(x).encode()) for i, x in enumerate(lines)]
+    docs, skipped = to_documents(records)
+    assert not skipped
+    assert [d.lang for d in docs] == [*TEXTS, "de", ""]
+    assert [d.lang for d in docs] == [d.lang for d in read_documents([path])]

@@ -36,7 +36,7 @@ import xxhash
 from samestory.clean import clean_text, normalize_for_key
 from samestory.config import CleanConfig, MinHashConfig
 from samestory.document import Document
-from samestory.ingest import Fields, LineSpan, Record, Skipped, has_float, to_document
+from samestory.ingest import Fields, LineSpan, Record, Skipped, has_float, to_documents
 from samestory.lsh import band_keys
 from samestory.minhash import signatures_csr
 from samestory.pool import worker_context
@@ -244,14 +244,16 @@ class Preparer:
     def __call__(self, batch: Any) -> Prepared:
         docs, skipped = batch, []
         if self.fields is not None:
-            docs = []
             if isinstance(batch, LineSpan):
                 batch = batch.read()
-            for path, line, kind, raw in zip(*batch, strict=True):
-                if kind == "json" and not raw.strip():
-                    continue  # blank JSONL lines are not records
-                doc = to_document(Record(path, line, kind, raw), self.fields)
-                (skipped if isinstance(doc, Skipped) else docs).append(doc)
+            docs, skipped = to_documents(
+                (
+                    Record(path, line, kind, raw)
+                    for path, line, kind, raw in zip(*batch, strict=True)
+                    if kind != "json" or raw.strip()  # blank JSONL lines are not records
+                ),
+                self.fields,
+            )
         feats = self.featurizer([(d.text, d.lang) for d in docs])
         rows = [
             Row(

@@ -21,13 +21,14 @@ import shutil
 import tempfile
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from numba import njit
 
-__all__ = ["detect_language"]
+__all__ = ["detect_language", "detect_languages"]
 
 _MIN_LETTERS = 20  # fewer letters than this: too short to tell, answer ""
 _MAX_BYTES = 1024  # a news article's language is settled by its first paragraph
@@ -116,38 +117,71 @@ def _model() -> _Model:
         return _MODEL[0]
 
 
+# documents whose automaton walks are interleaved: each step is a load from a 39 MB table that
+# waits on memory, and the walks of different documents do not wait on each other
+_LANES = 8
+
+
 @njit(cache=True, nogil=True)
-def _classify(
+def _walk(
     nextmove: np.ndarray,
     rowbase: np.ndarray,
     output: np.ndarray,
+    data: np.ndarray,
+    starts: np.ndarray,
+    found: np.ndarray,
+    counts: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """The n-grams the automaton meets in each document ``data[starts[d]:starts[d + 1]]``,
+    in byte order: ``found[starts[d]:starts[d] + counts[d]]``. ``_LANES`` documents are
+    walked side by side, one byte of each in turn (~3x faster than one after the other)."""
+    n = len(starts) - 1
+    state = np.zeros(_LANES, dtype=np.int64)
+    for first in range(0, n, _LANES):
+        lanes = min(_LANES, n - first)
+        longest = 0
+        for k in range(lanes):
+            state[k] = 0
+            longest = max(longest, starts[first + k + 1] - starts[first + k])
+        for j in range(longest):
+            for k in range(lanes):
+                d = first + k
+                i = starts[d] + j
+                if i < starts[d + 1]:
+                    s = nextmove[rowbase[state[k]] + data[i]]
+                    state[k] = s
+                    feature = output[s]
+                    if feature >= 0:
+                        found[starts[d] + counts[d]] = feature
+                        counts[d] += 1
+
+
+@njit(cache=True, nogil=True)
+def _score(
     ptc: np.ndarray,
     pc: np.ndarray,
     groups: np.ndarray,
-    data: np.ndarray,
+    features: np.ndarray,
+    length: int,
 ) -> tuple[int, float]:  # pragma: no cover - compiled
-    """(best column, its calibrated share) for ``data``; (-1, 0.0) when no n-gram is met.
+    """(best column, its calibrated share) of a document of ``length`` bytes whose walk met
+    ``features`` (in byte order); (-1, 0.0) when it met none.
 
-    One pass: the automaton's n-gram hits are counted in a small open-addressing table (no
-    sort), then each distinct n-gram adds ``log1p(count)`` times its row of ``ptc`` to the
-    scores. A document costs a few tens of microseconds, most of it waiting on memory.
+    The n-grams are counted in a small open-addressing table (no sort), then each distinct
+    n-gram adds ``log1p(count)`` times its row of ``ptc`` to the scores.
     """
     size = 16
-    while size < 2 * data.shape[0]:
+    while size < 2 * length:
         size *= 2
     keys = np.full(size, -1, dtype=np.int32)
     counts = np.zeros(size, dtype=np.int32)
     mask = size - 1
-    state = 0
-    for byte in data:
-        state = nextmove[rowbase[state] + byte]
-        feature = output[state]
-        if feature >= 0:
-            slot = (feature * 2654435761) & mask
-            while keys[slot] != feature and keys[slot] != -1:
-                slot = (slot + 1) & mask
-            keys[slot] = feature
-            counts[slot] += 1
+    for feature in features:
+        slot = (feature * 2654435761) & mask
+        while keys[slot] != feature and keys[slot] != -1:
+            slot = (slot + 1) & mask
+        keys[slot] = feature
+        counts[slot] += 1
     scores = pc.astype(np.float64)
     met = False
     for slot in range(size):
@@ -160,7 +194,7 @@ def _classify(
     if not met:
         return -1, 0.0
     best = int(np.argmax(scores))
-    scale = np.sqrt(np.float64(data.shape[0]))
+    scale = np.sqrt(np.float64(length))
     total = 0.0
     same = 0.0
     for k in range(scores.shape[0]):
@@ -169,6 +203,28 @@ def _classify(
         if groups[k] == groups[best]:
             same += calibrated
     return best, same / total
+
+
+@njit(cache=True, nogil=True)
+def _classify_all(
+    nextmove: np.ndarray,
+    rowbase: np.ndarray,
+    output: np.ndarray,
+    ptc: np.ndarray,
+    pc: np.ndarray,
+    groups: np.ndarray,
+    data: np.ndarray,
+    starts: np.ndarray,
+    best: np.ndarray,
+    share: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """(best column, calibrated share) of each document ``data[starts[d]:starts[d + 1]]``."""
+    found = np.empty(len(data), dtype=np.int32)
+    counts = np.zeros(len(starts) - 1, dtype=np.int64)
+    _walk(nextmove, rowbase, output, data, starts, found, counts)
+    for d in range(len(starts) - 1):
+        a = starts[d]
+        best[d], share[d] = _score(ptc, pc, groups, found[a : a + counts[d]], starts[d + 1] - a)
 
 
 def _encode(text: str) -> bytes:
@@ -199,14 +255,29 @@ def detect_language(text: str, *, min_confidence: float = 0.5) -> str:
         >>> detect_language("12:30")
         ''
     """
-    sample = text[:_MAX_BYTES]
-    if _letters(sample[:64]) < _MIN_LETTERS and _letters(sample) < _MIN_LETTERS:
-        return ""
-    data = _encode(sample)[:_MAX_BYTES]
+    return detect_languages([text], min_confidence=min_confidence)[0]
+
+
+def detect_languages(texts: Sequence[str], *, min_confidence: float = 0.5) -> list[str]:
+    """:func:`detect_language` of each text, the walks of several run side by side (what a
+    batch of documents that come without a language is detected with)."""
+    out = [""] * len(texts)
+    todo, samples = [], []
+    for i, text in enumerate(texts):
+        sample = text[:_MAX_BYTES]
+        if _letters(sample[:64]) >= _MIN_LETTERS or _letters(sample) >= _MIN_LETTERS:
+            todo.append(i)
+            samples.append(_encode(sample)[:_MAX_BYTES])
+    if not todo:
+        return out
+    starts = np.zeros(len(samples) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in samples], out=starts[1:])
+    best = np.empty(len(samples), dtype=np.int64)
+    share = np.empty(len(samples), dtype=np.float64)
     m = _model()
-    best, share = _classify(
-        m.nextmove, m.rowbase, m.output, m.ptc, m.pc, m.groups, np.frombuffer(data, np.uint8)
-    )
-    if best < 0:
-        return ""
-    return m.labels[best] if share >= min_confidence else ""
+    data = np.frombuffer(b"".join(samples), np.uint8)
+    _classify_all(m.nextmove, m.rowbase, m.output, m.ptc, m.pc, m.groups, data, starts, best, share)
+    for i, b, confidence in zip(todo, best.tolist(), share.tolist(), strict=True):
+        if b >= 0 and confidence >= min_confidence:
+            out[i] = m.labels[b]
+    return out
