@@ -51,15 +51,23 @@ def members(index: Index) -> list[tuple[int, int]]:
 
 
 def test_fingerprints_and_keys_match_the_per_document_reference(tmp_path: Path) -> None:
-    docs = ["", "One two.", "govern-ment an-nounced it", *texts(20, seed=1)]
+    from samestory.lsh import reference_band_keys
+    from samestory.minhash import signatures
+
+    # repeated sentences repeat shingles: the featurizer hashes them unsorted, repeats kept
+    repeated = "The ferry left the harbour at dawn. " * 4 + "It came back at noon."
+    docs = ["", "One two.", "govern-ment an-nounced it", repeated, *texts(20, seed=1)]
     with Index(tmp_path / "f.db") as index:
         feats = index._featurizer([(t, "") for t in docs])
-        cc = index.clean_config
+        cc, config, bands, rows = index.clean_config, index.config, index.bands, index.rows
     for text, f in zip(docs, feats, strict=True):
         hashes = shingle_hashes(clean_text(text, config=cc))
         reference = np.unique(np.asarray(hashes, dtype=np.uint64) >> np.uint64(40))
         assert f.shingles == pack_fingerprint(reference.astype(np.uint32))
         assert (len(f.bands) > 0) == (len(hashes) > 0)
+        if len(hashes):  # the bands of the MinHash of the shingle set
+            keys = reference_band_keys(signatures([hashes], config), bands, rows)[0]
+            assert f.bands == [int(k >> np.uint64(32)) - (1 << 31) for k in keys]
 
 
 def test_codec_round_trips_and_deflate_matches_a_new_compressor() -> None:

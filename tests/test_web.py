@@ -258,3 +258,14 @@ def test_article_html_never_executes(page, server, tmp_path):
     assert page.evaluate("window.__pwned === undefined")
     page.goto(server + "/stories")
     assert page.evaluate("window.__pwned === undefined")
+
+
+def test_warm_models_loads_what_a_first_comparison_needs():
+    from samestory import cross, embed
+    from samestory.web.app import warm_models
+
+    if not cross.available():
+        pytest.skip("the embed extra (with onnx) is not installed")
+    warm_models().join(timeout=120)
+    assert embed.default_embedder()._session is not None
+    assert cross.default_cross_encoder()._session is not None

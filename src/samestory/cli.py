@@ -336,11 +336,13 @@ def _serve(args: argparse.Namespace) -> int:
         from samestory.errors import MissingDependency
 
         raise MissingDependency("uvicorn", "web") from exc
-    from samestory.web.app import create_app
+    from samestory.web.app import create_app, warm_models
 
     if args.workers < 1:
         raise SettingsError(f"--workers must be at least 1, got {args.workers}")
     app = create_app(args.db, token=token, read_only=args.read_only)
+    if args.workers == 1:  # worker processes warm their own (app_from_environment)
+        warm_models()
     print(f"samestory: serving {args.db} on http://{args.host}:{args.port}/", file=sys.stderr)
     if args.workers == 1:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

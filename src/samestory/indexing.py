@@ -40,7 +40,7 @@ from samestory.ingest import Fields, LineSpan, Record, Skipped, has_float, to_do
 from samestory.lsh import band_keys
 from samestory.minhash import signatures_csr
 from samestory.pool import worker_context
-from samestory.shingle import shingle_batch
+from samestory.shingle import shingle_batch_details
 
 __all__ = [
     "Codec",
@@ -92,7 +92,9 @@ class Featurizer:
         # the bulk paths (equal to clean().text, shingle_hashes and signatures, and tested so)
         # whitespace is not collapsed: shingles and the text key only need the words
         cleaned = [clean_text(t, config=cc, lang=lang or "en", collapse=False) for t, lang in texts]
-        values, offsets = shingle_batch(cleaned, self.config.ngram)
+        # each text's shingles in text order, repeats kept (half the work of sorted sets):
+        # MinHash takes minima and the fingerprints sort and dedupe their own values
+        values, offsets, _, _ = shingle_batch_details(cleaned, self.config.ngram, unique=False)
         sigs = signatures_csr(values, offsets, self.config)
         full = band_keys(sigs, self.bands, self.rows)
         keys = ((full >> np.uint64(32)).astype(np.int64) - (1 << 31)).tolist()
