@@ -39,9 +39,9 @@ def test_too_short_to_tell():
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(min_size=0, max_size=400))
+@given(st.text(min_size=0, max_size=128))
 def test_same_answer_as_py3langid(text):
-    # short inputs (under the first kilobyte) are read whole by both
+    # short inputs (at most 512 bytes, what detect_language reads) are read whole by both
     ours = detect_language(text)
     if ours:
         assert ours == py3langid.classify(text)[0]
@@ -151,3 +151,49 @@ def test_records_of_a_batch_get_the_language_each_would_alone(tmp_path):
     assert not skipped
     assert [d.lang for d in docs] == [*TEXTS, "de", ""]
     assert [d.lang for d in docs] == [d.lang for d in read_documents([path])]
+
+
+ENGLISH = (
+    "The harbour authority said on Tuesday that the ferry, which had been held in port since "
+    "the storm, would resume its crossings after inspectors from the ministry were satisfied "
+    "that the hull was sound. “It is good news for the islanders,” the mayor said — they "
+    "have waited two weeks."
+)
+DUTCH = (
+    "De havenautoriteit zei dinsdag dat de veerboot, die sinds de storm in de haven lag, de "
+    "overtochten zal hervatten nadat inspecteurs van het ministerie hebben vastgesteld dat de "
+    "romp in orde is. Het is goed nieuws voor de eilanders, zei de burgemeester, want zij "
+    "hebben twee weken gewacht."
+)
+INDONESIAN = (
+    "Otoritas pelabuhan mengatakan pada hari Selasa bahwa kapal feri, yang tertahan di "
+    "pelabuhan sejak badai, akan kembali berlayar setelah para pemeriksa dari kementerian "
+    "yakin bahwa lambung kapal dalam keadaan baik. Ini kabar baik bagi warga pulau, kata "
+    "wali kota, karena mereka telah menunggu dua minggu."
+)
+
+
+def test_plainly_english_text_needs_no_walk(monkeypatch):
+    from samestory import language
+
+    assert language.plainly_english(ENGLISH)
+    assert py3langid.classify(ENGLISH)[0] == "en"  # the walk would say the same
+
+    def no_walk(*args):
+        raise AssertionError("walked")
+
+    monkeypatch.setattr(language, "_classify_all", no_walk)
+    assert detect_languages([ENGLISH, ENGLISH.upper()]) == ["en", "en"]
+    for text in (DUTCH, INDONESIAN, TEXTS["de"] * 3, ENGLISH.replace("the", "thé")):
+        assert not language.plainly_english(text)
+        try:
+            detect_language(text)
+        except AssertionError:
+            continue  # walked
+        raise AssertionError(f"not walked: {text[:40]}")
+
+
+def test_other_ascii_languages_keep_the_walks_answer():
+    for text in (DUTCH, INDONESIAN):
+        lang = detect_language(text)
+        assert lang and lang != "en" and lang == py3langid.classify(text)[0]

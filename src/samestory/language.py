@@ -3,10 +3,12 @@
 The model is py3langid's (a naive Bayes over byte n-grams, 97 languages; it ships inside the
 PyPI package and is read from the installed package, never downloaded). py3langid walks its
 n-gram automaton byte by byte in Python (~0.1 µs a byte); :func:`detect_language` walks the
-same automaton and scores the n-grams it met in numba (~100 µs for a kilobyte of news, most
+same automaton and scores the n-grams it met in numba (~60 µs for the 512 bytes it reads, most
 of it waiting on memory: the model is ~100 MB), and :func:`detect_languages` walks eight
-documents side by side (~50 µs each), so it can be asked for on every document that comes
-without a language.
+documents side by side (~30 µs each). Plainly English text (no letter beyond ASCII, and at
+least 15% of its first 30+ words English-only function words such as "the", "of", "which")
+is English without a walk (~3 µs): most English news, the commonest input. So language can
+be asked for on every document that comes without one.
 
 What the rest of the pipeline does with a language (docs/ARCHITECTURE.md, "Languages"):
 hyphen repair looks words up in that language's frequency list (no list: no repair);
@@ -18,6 +20,7 @@ side is in another language.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -29,10 +32,28 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-__all__ = ["detect_language", "detect_languages"]
+__all__ = ["detect_language", "detect_languages", "plainly_english"]
 
 _MIN_LETTERS = 20  # fewer letters than this: too short to tell, answer ""
-_MAX_BYTES = 1024  # a news article's language is settled by its first paragraph
+# English function words that are no common word of another language ("a", "in", "is",
+# "was", "to", "but", "by", "he", "will" are, in Italian, Dutch, German, Polish, French,
+# Spanish: left out), so their share tells English at a glance. Of 58,837 SemEval (10
+# languages), Reuters, ECB+, Lee, Google News and bench texts, 27,682 are plainly English
+# (63% of those the walk calls English; the walk takes 57 us a text over them all, 21 us with
+# this first), and the walk calls every one of them English too but for one all-capital
+# flash (twice), that it cannot tell; other languages' highest share was 0.0, not 0.15.
+_ENGLISH_ONLY = frozenset(
+    {
+        "the", "of", "that", "with", "from", "said", "this", "which", "would", "they",
+        "their", "been", "were", "have", "has", "his", "its", "not", "who", "there",
+        "after", "also", "about", "than", "into", "when", "what", "it", "she", "be", "are",
+    }
+)  # fmt: skip
+_ENGLISH_SHARE = 0.15
+_ENGLISH_WORDS = 30
+_WORD_RE = re.compile(r"[a-z]+")
+_NON_ASCII_LETTER = re.compile(r"(?![\x00-\x7f])\w")
+_MAX_BYTES = 512  # a news article's language is settled by its first paragraph
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,9 +264,12 @@ def _letters(text: str) -> int:
 def detect_language(text: str, *, min_confidence: float = 0.5) -> str:
     """ISO 639-1 code of the language of ``text``; "" when it cannot tell.
 
-    Reads the first kilobyte and answers what ``py3langid.classify`` answers for the same
-    bytes, or "" where py3langid's own calibrated confidence (its ``norm_probs``: scores over
-    the square root of the length, normalised) is below ``min_confidence``. Running text gets
+    Plainly English text (:func:`plainly_english`) is "en". Otherwise it reads the first 512
+    bytes and answers what ``py3langid.classify`` answers for the same bytes, or "" where
+    py3langid's own calibrated confidence (its ``norm_probs``: scores over the square root of
+    the length, normalised) is below ``min_confidence``. On 5,120 SemEval-2022 texts in 10
+    languages the first kilobyte agreed with the first 512 bytes on all but 5 (mixed-script
+    headlines), both 0.997 correct, at 1.5x the time. Running text gets
     0.9 or more; tables of figures and all-capital headlines get 0.05–0.25, and a guess such as
     Nigerian Pidgin for a results table would mislead the stages that use the language.
 
@@ -260,6 +284,26 @@ def detect_language(text: str, *, min_confidence: float = 0.5) -> str:
     return detect_languages([text], min_confidence=min_confidence)[0]
 
 
+def plainly_english(sample: str) -> bool:
+    """Whether a text's opening is plainly English: no letter beyond ASCII (curly quotes and
+    dashes are fine), 30 or more words, and at least 15% of them English-only function words.
+
+    Example:
+        >>> plainly_english("The minister said that the plan, which was agreed with the "
+        ...     "unions after talks that lasted into the night, would be put to a vote "
+        ...     "of the parliament when it returns from its summer recess in September.")
+        True
+        >>> plainly_english("Der Minister sagte, der Plan werde dem Parlament vorgelegt.")
+        False
+    """
+    if not sample.isascii() and _NON_ASCII_LETTER.search(sample):
+        return False
+    words = _WORD_RE.findall(sample.lower())
+    if len(words) < _ENGLISH_WORDS:
+        return False
+    return sum(map(_ENGLISH_ONLY.__contains__, words)) >= _ENGLISH_SHARE * len(words)
+
+
 def detect_languages(texts: Sequence[str], *, min_confidence: float = 0.5) -> list[str]:
     """:func:`detect_language` of each text, the walks of several run side by side (what a
     batch of documents that come without a language is detected with)."""
@@ -267,7 +311,9 @@ def detect_languages(texts: Sequence[str], *, min_confidence: float = 0.5) -> li
     todo, samples = [], []
     for i, text in enumerate(texts):
         sample = text[:_MAX_BYTES]
-        if _letters(sample[:64]) >= _MIN_LETTERS or _letters(sample) >= _MIN_LETTERS:
+        if plainly_english(sample):
+            out[i] = "en"
+        elif _letters(sample[:64]) >= _MIN_LETTERS or _letters(sample) >= _MIN_LETTERS:
             todo.append(i)
             samples.append(_encode(sample)[:_MAX_BYTES])
     if not todo:
