@@ -172,28 +172,58 @@ def _ascii_keys(
 
 def _fingerprints(values: np.ndarray, offsets: np.ndarray) -> tuple[bytes, list[int]]:
     """The packed fingerprints of every document of a CSR batch, back to back, and where
-    each starts (in values): each document's values sorted alone in a compiled loop (4x
-    faster than one sort of the whole batch keyed by document)."""
-    out = np.empty(len(values), dtype=np.uint32)
+    each starts (in values, counted in 3-byte values): each document's values sorted alone by
+    a compiled radix sort and packed in the same loop."""
+    out = np.empty(3 * len(values), dtype=np.uint8)
     bounds = np.empty(len(offsets), dtype=np.int64)
     _sorted_uniques(values, offsets, out, bounds)
-    return pack_fingerprint(out[: bounds[-1]]), bounds.tolist()
+    return out[: 3 * bounds[-1]].tobytes(), bounds.tolist()
 
 
 @numba.njit(cache=True, nogil=True)
 def _sorted_uniques(
     values: np.ndarray, offsets: np.ndarray, out: np.ndarray, bounds: np.ndarray
 ) -> None:  # pragma: no cover - compiled
-    """out: the sorted distinct upper 24 bits of each document's hashes, back to back;
-    bounds[d]: where document d's start (bounds[-1]: the total)."""
+    """out: the sorted distinct upper 24 bits of each document's hashes, back to back, as
+    :func:`pack_fingerprint` packs them (3 little-endian bytes each); bounds[d]: where
+    document d's start, in values (bounds[-1]: the total).
+
+    Each document's values are sorted by three passes of an 8-bit radix sort: 5x faster than
+    ``np.sort`` on the ~160 values of a news article (1.1 against 5.6 us), the same order.
+    """
+    longest = 0
+    for d in range(len(offsets) - 1):
+        longest = max(longest, offsets[d + 1] - offsets[d])
+    a = np.empty(longest, dtype=np.uint32)
+    b = np.empty(longest, dtype=np.uint32)
+    count = np.empty(256, dtype=np.int64)
     m = 0
     for d in range(len(offsets) - 1):
         bounds[d] = m
-        run = np.sort(values[offsets[d] : offsets[d + 1]] >> np.uint64(40))
-        last = np.uint64(1 << 40)  # no 24-bit value
-        for v in run:
+        lo, n = offsets[d], offsets[d + 1] - offsets[d]
+        for i in range(n):
+            a[i] = np.uint32(values[lo + i] >> np.uint64(40))
+        for shift in (0, 8, 16):  # least significant digit first; each pass is stable
+            count[:] = 0
+            for i in range(n):
+                count[(a[i] >> shift) & 255] += 1
+            start = 0
+            for k in range(256):
+                c = count[k]
+                count[k] = start
+                start += c
+            for i in range(n):
+                k = (a[i] >> shift) & 255
+                b[count[k]] = a[i]
+                count[k] += 1
+            a, b = b, a
+        last = np.uint32(1 << 24)  # no 24-bit value
+        for i in range(n):
+            v = a[i]
             if v != last:
-                out[m] = v
+                out[3 * m] = v & 255
+                out[3 * m + 1] = (v >> 8) & 255
+                out[3 * m + 2] = v >> 16
                 m += 1
                 last = v
     bounds[len(offsets) - 1] = m
