@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,17 +137,59 @@ def test_batched_story_assignment_equals_one_document_at_a_time(tmp_path: Path) 
 def test_band_keys_kept_in_memory_give_what_the_table_gives(tmp_path: Path) -> None:
     docs = [Document(t, id=f"d{i:03d}") for i, t in enumerate(texts(120, seed=4))]
     with Index(tmp_path / "mem.db") as mem, Index(tmp_path / "sql.db") as sql:
-        assert mem._bands._runs == [] and sql._bands._runs == []  # empty: kept in memory
+        # empty: kept in memory
+        assert mem._bands._memory._runs == [] and sql._bands._memory._runs == []
         sql._bands.forget()  # this one looks every key up in SQLite
         for index in (mem, sql):
             for i in range(0, len(docs), 7):  # many small runs, merged as they grow
                 index.add(docs[i : i + 7], batch_size=7)
-        assert mem._bands._runs is not None and len(mem._bands._runs) < 120 // 7
+        assert mem._bands._memory._runs is not None and len(mem._bands._memory._runs) < 120 // 7
         assert members(mem) == members(sql)
         assert len({story for _, story in members(mem)}) < 100  # copies joined their originals
         keys = [k for (k,) in mem._db.execute("SELECT DISTINCT key FROM bands ORDER BY key")]
         in_memory = sorted(map(tuple, mem._bands.lookup(keys).tolist()))
         assert in_memory == mem._db.execute("SELECT key, n FROM bands ORDER BY key, n").fetchall()
+
+
+KEY_LOOKUP = re.compile(r"FROM docs WHERE (?:id|url_key|text_key) IN")
+
+
+def test_keys_kept_in_memory_spare_the_lookups_and_still_find_re_added_documents(
+    tmp_path: Path,
+) -> None:
+    body = [f"{t} It was item {i}." for i, t in enumerate(texts(30, seed=8))]  # no copies
+    docs = [
+        Document(t, id=f"k{i}", source="wire", url=f"https://w.example/{i}")
+        for i, t in enumerate(body)
+    ]
+    again = [
+        Document(body[3], id="k3"),  # the same id
+        Document(body[4], id="other-id"),  # the same text
+        Document(
+            "A corrected text " + body[5], id="new-id", source="wire", url="https://w.example/5"
+        ),  # the same source+url
+    ]
+    lookups: list[str] = []
+    with Index(tmp_path / "k.db") as index:
+        index._db.set_trace_callback(
+            lambda sql: lookups.append(sql) if KEY_LOOKUP.search(sql) else None
+        )
+        assert index.add(docs, batch_size=10) == [d.id for d in docs]
+        assert not lookups  # nothing stored before: no key needed SQL
+        assert index.add(again, batch_size=10) == ["k3", "k4", "k5"]
+        assert len(index) == 30 and len(lookups) == 3  # one per kind, for the keys it had
+    with Index(tmp_path / "k.db") as reopened:  # not empty when opened: SQL answers
+        assert reopened._keys._memory.runs() is None
+        assert reopened.add([Document(body[7], id="k7")]) == ["k7"] and len(reopened) == 30
+
+
+def test_a_second_writer_sends_key_lookups_back_to_the_table(tmp_path: Path) -> None:
+    (text,) = texts(1, seed=9)
+    path = tmp_path / "two.db"
+    with Index(path) as first, Index(path) as second:  # both opened on an empty file
+        first.add([Document(text, id="a")])
+        assert second.add([Document(text, id="a")]) == ["a"]  # must see the first's row
+        assert second._keys._memory.runs() is None and len(second) == 1
 
 
 def test_a_second_writer_sends_band_lookups_back_to_the_table(tmp_path: Path) -> None:
@@ -156,7 +199,7 @@ def test_a_second_writer_sends_band_lookups_back_to_the_table(tmp_path: Path) ->
     with Index(path) as first, Index(path) as second:  # both opened on an empty file
         first.add([Document(original, id="original"), Document(other, id="other")])
         second.add([Document(copy, id="copy")])  # must see the first writer's band rows
-        assert second._bands._runs is None
+        assert second._bands._memory._runs is None
         assert second.story_of("copy") == second.story_of("original") != second.story_of("other")
 
 

@@ -50,7 +50,7 @@ from samestory.indexing import (
 )
 from samestory.ingest import Fields, LineSpan, Skipped
 from samestory.schema import Transaction, meta, migrate, settings, version
-from samestory.store_batch import Bands, write_batch
+from samestory.store_batch import Bands, Keys, write_batch
 from samestory.store_read import STRENGTH, Match, duplicate_clusters, relate, verified
 from samestory.story_table import StoryTable
 
@@ -141,6 +141,7 @@ class Index:
         self.embed = self._embed_setting(embed)
         self._vectors = Vectors(self._db, self.path, model=self.embed) if self.embed else None
         self._bands = Bands(self._db)
+        self._keys = Keys(self._db)
         self._stories = StoryTable(
             self._db,
             bands=self._bands,
@@ -285,6 +286,7 @@ class Index:
                     vecs,
                     stories=self._stories,
                     bands=self._bands,
+                    keys=self._keys,
                     vectors=self._vectors,
                 )
         except BaseException:
@@ -357,6 +359,7 @@ class Index:
         with Transaction(db):
             db.execute("DELETE FROM bands")
             self._bands.cleared()
+            self._keys.forget()  # text keys are computed afresh
             self._stories.clear()
             while chunk := db.execute(
                 "SELECT n, id, record FROM docs WHERE n > ? ORDER BY n LIMIT ?", (last, batch_size)
