@@ -31,7 +31,8 @@ __all__ = ["Bands", "Keys", "write_batch"]
 
 # values looked up in one statement (SQLite allows 32,766 parameters)
 _LOOKUP = 10_000
-# band rows an index keeps in memory at most (8 bytes each, 128 MiB): ~1.1M documents of 14
+# values each of Bands and Keys keeps in memory at most (8 bytes each, 128 MiB): the band rows
+# of ~1.1M documents (14 each), the keys of ~5M (3 each)
 _MEMORY_ROWS = 16_000_000
 _LOW = (1 << 32) - 1
 
