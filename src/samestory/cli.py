@@ -341,10 +341,9 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise SettingsError(f"--workers must be at least 1, got {args.workers}")
     app = create_app(args.db, token=token, read_only=args.read_only)
+    print(f"samestory: serving {args.db} on http://{args.host}:{args.port}/", file=sys.stderr)
     if args.workers == 1:  # worker processes warm their own (app_from_environment)
         warm_models()
-    print(f"samestory: serving {args.db} on http://{args.host}:{args.port}/", file=sys.stderr)
-    if args.workers == 1:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
     import tempfile
