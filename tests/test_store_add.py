@@ -310,3 +310,26 @@ def test_the_trained_dictionary_is_the_same_in_every_process() -> None:
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert other.stdout.strip() == hashlib.sha256(trained_zdict()).hexdigest()
     assert len(trained_zdict()) == 32768
+
+
+class _Niceness:
+    """A stand-in for Preparer that reports the priority of the process it runs in."""
+
+    def __init__(self, index: Index) -> None:
+        self.featurizer, self.codec = index._featurizer, index._codec
+
+    def __call__(self, batch: list[int]) -> list[int]:
+        import os
+
+        return [os.nice(0)] * len(batch)
+
+
+def test_add_workers_run_below_the_writing_process(tmp_path: Path) -> None:
+    """The workers yield to the process that stores their results (an add's serial stage)."""
+    import os
+
+    from samestory.indexing import featurize
+
+    with Index(tmp_path / "n.db") as index:
+        out = [r for _, r in featurize([[1], [2, 3]], _Niceness(index), workers=2)]  # type: ignore[arg-type]
+    assert out == [[min(19, os.nice(0) + 5)], [min(19, os.nice(0) + 5)] * 2]

