@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import zlib
@@ -19,6 +20,7 @@ from samestory.indexing import (
     Codec,
     _zstd,
     default_zdict,
+    featurize,
     key64,
     overlap,
     pack_fingerprint,
@@ -319,17 +321,11 @@ class _Niceness:
         self.featurizer, self.codec = index._featurizer, index._codec
 
     def __call__(self, batch: list[int]) -> list[int]:
-        import os
-
         return [os.nice(0)] * len(batch)
 
 
 def test_add_workers_run_below_the_writing_process(tmp_path: Path) -> None:
     """The workers yield to the process that stores their results (an add's serial stage)."""
-    import os
-
-    from samestory.indexing import featurize
-
     with Index(tmp_path / "n.db") as index:
         out = [r for _, r in featurize([[1], [2, 3]], _Niceness(index), workers=2)]  # type: ignore[arg-type]
     assert out == [[min(19, os.nice(0) + 5)], [min(19, os.nice(0) + 5)] * 2]
