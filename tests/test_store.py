@@ -230,7 +230,8 @@ def test_fingerprint_overlap_agrees_with_exact_shingle_sets() -> None:
     values = unpack_fingerprint(feats[0].shingles)
     assert list(values) == sorted(set(values.tolist())) and values.max() < 2**24
     assert pack_fingerprint(values) == feats[0].shingles
-    assert all(-(2**31) <= k < 2**31 for k in feats[0].bands) and len(feats[0].bands) == 14
+    keys = feats[0].band_list()
+    assert all(-(2**31) <= k < 2**31 for k in keys) and len(keys) == 14
 
 
 def test_bad_options_are_refused(index: Index) -> None:
@@ -353,7 +354,7 @@ def test_pair_overlaps_equal_the_pairwise_overlap():
 
 def test_a_failed_add_leaves_no_band_rows_behind(index: Index, monkeypatch) -> None:
     index.add([Document(FLOOD, id="a")])
-    keys = sorted(set(index._featurizer([(BUDGET, "en")])[0].bands))
+    keys = sorted(set(index._featurizer([(BUDGET, "en")])[0].band_list()))
     assert not len(index._bands.lookup(keys))
     insert = index._bands.insert
 

@@ -70,7 +70,7 @@ def test_fingerprints_and_keys_match_the_per_document_reference(tmp_path: Path) 
         assert (len(f.bands) > 0) == (len(hashes) > 0)
         if len(hashes):  # the bands of the MinHash of the shingle set
             keys = reference_band_keys(signatures([hashes], config), bands, rows)[0]
-            assert f.bands == [int(k >> np.uint64(32)) - (1 << 31) for k in keys]
+            assert f.band_list() == [int(k >> np.uint64(32)) - (1 << 31) for k in keys]
 
 
 def test_codec_round_trips_and_deflate_matches_a_new_compressor() -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from samestory.errors import InputError, SettingsError
-from samestory.evaluate_stories import eval_ecbplus, eval_googlenews, eval_semeval
+from samestory.evaluate_stories import eval_ecbplus, eval_googlenews, eval_semeval, pearson
 from samestory.similarity import (
     ALIGN_THRESHOLD,
     LEXICAL_FEATURES,
@@ -198,13 +198,6 @@ def _ranks(v: np.ndarray) -> np.ndarray:
         tied = v == value
         ranks[tied] = ranks[tied].mean()
     return ranks
-
-
-def pearson(x: np.ndarray, y: np.ndarray) -> float:
-    """Pearson correlation coefficient (0.0 when either side is constant)."""
-    x, y = np.asarray(x, float) - np.mean(x), np.asarray(y, float) - np.mean(y)
-    den = float(np.sqrt(np.sum(x * x) * np.sum(y * y)))
-    return float(np.sum(x * y) / den) if den else 0.0
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:

@@ -45,6 +45,7 @@ from samestory.indexing import (
     Featurizer,
     Preparer,
     Row,
+    band_rows,
     featurize,
     record_fields,
 )
@@ -375,8 +376,9 @@ class Index:
                     "UPDATE OR IGNORE docs SET text_key = ? WHERE n = ?",
                     [(f.text_key, n) for n, f in pairs],
                 )
-                self._stories.assign(pairs)
-                self._bands.insert(pairs)
+                packed = band_rows(pairs)
+                self._stories.assign(pairs, packed)
+                self._bands.insert(packed)
                 count, last = count + len(chunk), chunk[-1][0]
                 if progress is not None:
                     progress(len(chunk))

@@ -23,7 +23,7 @@ import numpy as np
 import xxhash
 
 from samestory.ann import Vectors
-from samestory.indexing import Features, Row, band_arrays
+from samestory.indexing import Features, Row, band_rows
 from samestory.schema import PAIRS_FROM_JSON, json_array
 from samestory.story_table import StoryTable
 
@@ -108,9 +108,8 @@ class Bands:
         """Stop keeping keys in memory (rows were removed, or a write rolled back)."""
         self._memory.forget()
 
-    def insert(self, rows: Sequence[tuple[int, Features]]) -> None:
-        """Store the band rows of documents (row n, features), in key order."""
-        packed = _packed(rows)
+    def insert(self, packed: np.ndarray) -> None:
+        """Store band rows given as sorted ``key << 32 | n`` values (:func:`band_rows`)."""
         if not len(packed):
             return
         self.db.execute(
@@ -251,8 +250,9 @@ def write_batch(
     if vectors is not None and vectors_new:
         vectors.insert(vectors_new)
     # stories first: their lookup then finds only earlier batches' band rows (fewer)
-    stories.assign(fresh)
-    bands.insert(fresh)
+    packed = band_rows(fresh)
+    stories.assign(fresh, packed)
+    bands.insert(packed)
     return ids
 
 
@@ -277,9 +277,3 @@ def _owners(db: sqlite3.Connection, rows: list[Row], keys: Keys) -> dict[tuple[i
             found = db.execute(f"SELECT {column}, id FROM docs WHERE {column} IN ({marks})", part)
             owner.update(((kind, v), key.decode("utf-8", "surrogatepass")) for v, key in found)
     return owner
-
-
-def _packed(rows: Sequence[tuple[int, Features]]) -> np.ndarray:
-    """The ``key << 32 | n`` values of the band rows of documents, sorted (key, then n)."""
-    keys, ns = band_arrays(rows)
-    return np.sort((keys << 32) | ns)

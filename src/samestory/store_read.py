@@ -79,13 +79,14 @@ def verified(
     Candidates share at least one band key; the ones sharing most come first, and at most
     ``max(100, 20 * top)`` are verified on their fingerprints.
     """
-    if not features.bands:
+    keys = features.band_list()
+    if not keys:
         return []
-    marks = ",".join("?" * len(features.bands))
+    marks = ",".join("?" * len(keys))
     cands = db.execute(
         f"SELECT n, count(*) AS hits FROM bands WHERE key IN ({marks}) "
         "GROUP BY n ORDER BY hits DESC, n LIMIT ?",
-        (*features.bands, max(100, 20 * top)),
+        (*keys, max(100, 20 * top)),
     ).fetchall()
     if not cands:
         return []

@@ -28,7 +28,7 @@ import numpy as np
 
 from samestory.ann import Vectors
 from samestory.document import Document
-from samestory.indexing import Features, band_arrays, pair_overlaps
+from samestory.indexing import Features, pair_overlaps
 from samestory.schema import PAIRS_FROM_JSON, json_array
 from samestory.stories import published_date
 from samestory.story_cluster import (
@@ -84,8 +84,9 @@ class StoryTable:
         self.config = config
         self._termed = 0  # rows in ``termed``, counted once per assign
 
-    def assign(self, rows: Sequence[tuple[int, Features]]) -> None:
-        """Give each new document (row ``n`` with its features) a story, in order of ``n``.
+    def assign(self, rows: Sequence[tuple[int, Features]], packed: np.ndarray) -> None:
+        """Give each new document (row ``n`` with its features) a story, in order of ``n``;
+        ``packed``: their band rows (:func:`~samestory.indexing.band_rows`).
 
         Call inside the transaction that stored the documents (and their vectors); their band
         rows may be stored yet or not. The near-duplicate matches of the whole batch are
@@ -96,7 +97,7 @@ class StoryTable:
             self._count_terms([n for n, _ in rows], +1)
             self._termed = int(self.db.execute("SELECT count(*) FROM termed").fetchone()[0])
         rows = sorted(rows, key=lambda r: r[0])
-        targets = self._near_duplicates(rows)
+        targets = self._near_duplicates(rows, packed)
         story_of: dict[int, int] = {}
         members: list[tuple[int, int]] = []
         for n, _ in rows:
@@ -135,21 +136,23 @@ class StoryTable:
         )
         members.clear()
 
-    def _near_duplicates(self, rows: Sequence[tuple[int, Features]]) -> dict[int, int]:
+    def _near_duplicates(
+        self, rows: Sequence[tuple[int, Features]], packed: np.ndarray
+    ) -> dict[int, int]:
         """The best earlier near-duplicate (row n) of each new row that has one.
 
         For each row: the earlier rows sharing the most band keys (at most ``_CANDIDATES``,
         ties by lower n) are verified on their fingerprints; the best overlap of at least the
         threshold wins (ties: the lower n). Earlier rows of the batch count too.
         """
-        ks, ns = band_arrays(rows)
-        if not len(ks):
+        if not len(packed):
             return {}
-        stored = self.bands.lookup(_distinct(ks).tolist())
+        ks = packed >> 32  # sorted
+        stored = self.bands.lookup(ks[np.concatenate(([True], ks[1:] != ks[:-1]))].tolist())
         # distinct (key, n), by key then n, as key << 32 | n (one integer sort, 4x faster than
         # a lexsort; the keys are signed 32-bit, so the packed order is the (key, n) order);
         # only keys held by two or more rows matter
-        packed = _distinct(np.concatenate(((ks << 32) | ns, (stored[:, 0] << 32) | stored[:, 1])))
+        packed = _distinct(np.concatenate((packed, (stored[:, 0] << 32) | stored[:, 1])))
         ks, ns = packed >> 32, packed & 0xFFFFFFFF
         # every (new row, earlier row) pair that shares a key: within each key's run (rows in
         # order), a new row against the rows before it; the hits of a pair are its count
