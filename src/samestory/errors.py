@@ -41,9 +41,8 @@ class StoreError(SamestoryError):
 class MissingDependency(SamestoryError):
     """An optional dependency is missing."""
 
-    def __init__(self, package: str, extra: str) -> None:
+    def __init__(self, package: str, extra: str, *, install: str | None = None) -> None:
         self.package = package
         self.extra = extra
-        super().__init__(
-            f"{package} is not installed; install it with: pip install 'samestory[{extra}]'"
-        )
+        how = install or f"pip install 'samestory[{extra}]'"
+        super().__init__(f"{package} is not installed; install it with: {how}")

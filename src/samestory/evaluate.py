@@ -183,11 +183,13 @@ def _decision(pred: np.ndarray, gold: np.ndarray) -> dict[str, float]:
     }
 
 
-def _pair_score(text_a: str, text_b: str, *, embeddings: bool | None = None) -> float:
+def _pair_score(
+    text_a: str, text_b: str, *, embeddings: bool | None = None, large: bool = False
+) -> float:
     """The score that Lee's human ratings are compared with: compare's ``overall``."""
     from samestory.compare import Comparer
 
-    return Comparer(embeddings=embeddings).compare(text_a, text_b).scores.overall
+    return Comparer(embeddings=embeddings, large=large).compare(text_a, text_b).scores.overall
 
 
 def _ranks(v: np.ndarray) -> np.ndarray:
@@ -231,15 +233,19 @@ def read_lee(data_dir: Path) -> tuple[list[str], list[tuple[int, int, float]]]:
     return docs, pairs
 
 
-def eval_lee(data_dir: Path, *, embeddings: bool | None = None) -> Metrics:
-    """Pearson and Spearman r of the document score against Lee et al.'s human ratings."""
+def eval_lee(data_dir: Path, *, embeddings: bool | None = None, large: bool = False) -> Metrics:
+    """Pearson and Spearman r of the document score against Lee et al.'s human ratings
+    (``large``: with the larger document model, see :class:`~samestory.compare.Comparer`)."""
     use = _embeddings_flag(embeddings)
     docs, pairs = read_lee(data_dir)
-    scores = np.array([_pair_score(docs[i], docs[j], embeddings=use) for i, j, _ in pairs])
+    scores = np.array(
+        [_pair_score(docs[i], docs[j], embeddings=use, large=large) for i, j, _ in pairs]
+    )
     human = np.array([s for _, _, s in pairs])
+    variant = "lexical+embedding" if use else "lexical"
     return {
         "dataset": "lee",
-        "variant": "lexical+embedding" if use else "lexical",
+        "variant": variant + ("+mpnet" if large else ""),
         "pairs": len(pairs),
         "pearson": round(pearson(scores, human), 4),
         "spearman": round(spearman(scores, human), 4),
@@ -256,11 +262,17 @@ DATASETS: dict[str, Callable[..., Metrics]] = {
 
 
 def evaluate(
-    name: str, data_dir: str | Path, *, embeddings: bool | None = None, features: str = "auto"
+    name: str,
+    data_dir: str | Path,
+    *,
+    embeddings: bool | None = None,
+    features: str = "auto",
+    large: bool = False,
 ) -> Metrics:
     """Run one registered evaluation and return its metrics.
 
-    ``features`` (``"auto"``, ``"accurate"``, ``"fast"``) picks the story features of ``ecbplus``.
+    ``features`` (``"auto"``, ``"accurate"``, ``"fast"``) picks the story features of ``ecbplus``;
+    ``large`` (lee only) scores with the larger document model.
 
     Example:
         >>> evaluate("lee", "../shared/data/lee2005")["pairs"]  # doctest: +SKIP
@@ -270,6 +282,10 @@ def evaluate(
         raise SettingsError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
     if not Path(data_dir).is_dir():
         raise InputError("data folder not found", path=str(data_dir))
+    if large:
+        if name != "lee":
+            raise SettingsError(f"--large applies to lee only, not {name!r}")
+        return eval_lee(Path(data_dir), embeddings=embeddings, large=True)
     if features != "auto":
         if name != "ecbplus":
             raise SettingsError(f"features apply to ecbplus only, not {name!r}")

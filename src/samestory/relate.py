@@ -215,8 +215,10 @@ def score(
     *,
     ngram: int = 5,
     embeddings: bool | None = None,
+    large: bool = False,
 ) -> Scores:
-    """The named scores of two cleaned, aligned documents."""
+    """The named scores of two cleaned, aligned documents (``large``: overall's embedding
+    cosine by the larger model, see :func:`~samestory.similarity.embedding_document_similarity`)."""
     shared = shared_scores(ca, cb, alignment, ngram=ngram)
     semantic = float(
         min(1.0, max(0.0, similarity.document_similarity(ca.text, cb.text, embeddings=embeddings)))
@@ -227,7 +229,9 @@ def score(
     # overall takes the embedding cosine alone, not ``semantic`` (which already averages in a
     # word cosine, counted again by ``lexical``): on SemEval-2022 Task 8 en-en pairs this
     # raised overall's Pearson r from 0.76 to 0.80
-    topical = similarity.embedding_document_similarity(ca.text, cb.text, embeddings=embeddings)
+    topical = similarity.embedding_document_similarity(
+        ca.text, cb.text, embeddings=embeddings, large=large
+    )
     return Scores(
         **shared,
         semantic=semantic,

@@ -440,17 +440,25 @@ def lexical_document_similarity(
 
 
 def embedding_document_similarity(
-    text_a: str, text_b: str, *, embeddings: bool | None = None
+    text_a: str, text_b: str, *, embeddings: bool | None = None, large: bool = False
 ) -> float | None:
     """Embedding cosine of the two documents' leads, clipped to [0, 1]; ``None`` without
-    embeddings (``embeddings=False``, or the embed extra missing when it is ``None``)."""
-    if not _use_embeddings(embeddings):
+    embeddings (``embeddings=False``, or the embed extra missing when it is ``None``).
+
+    ``large``: by all-mpnet-base-v2 (:mod:`samestory.mpnet`) instead of MiniLM, whatever
+    ``embeddings`` says (it raises MissingDependency when the model is not installed)."""
+    if not large and not _use_embeddings(embeddings):
         return None
     if not tokens(text_a) or not tokens(text_b):
         return 0.0
     from samestory.embed import lead
 
-    va, vb = sentence_vectors([lead(text_a), lead(text_b)])
+    if large:
+        from samestory.mpnet import default_model
+
+        va, vb = default_model().embed([lead(text_a), lead(text_b)])
+    else:
+        va, vb = sentence_vectors([lead(text_a), lead(text_b)])
     return round(min(1.0, max(0.0, float(va @ vb))), 6)
 
 
