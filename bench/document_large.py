@@ -18,13 +18,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+from document_signals import semeval_en_en
 
 from samestory import mpnet
 from samestory.clean import clean
 from samestory.compare import Comparer
 from samestory.embed import default_embedder, lead
 from samestory.evaluate import pearson, read_lee
-from samestory.evaluate_stories import read_semeval
 
 
 def _overall(parts: dict[str, np.ndarray], cosine: np.ndarray, w: float, lw: float) -> np.ndarray:
@@ -72,12 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     args = parser.parse_args()
-    rows = read_semeval(args.data / "semeval2022_task8_sample")
-    en = [r for r in rows if r["lang1"] == "en" and r["lang2"] == "en"]
-    semeval = study(
-        [r["text1"] for r in en] + [r["text2"] for r in en],
-        [(i, len(en) + i, -float(r["Overall"])) for i, r in enumerate(en)],
-    )
+    semeval = study(*semeval_en_en(args.data))
     lee = study(*read_lee(args.data / "lee2005"))
     weights = best_weights(semeval)
     at_best = {

@@ -86,17 +86,19 @@ def study(texts: list[str], pairs: list[tuple[int, int, float]]) -> dict[str, di
     return out
 
 
+def semeval_en_en(data: Path) -> tuple[list[str], list[tuple[int, int, float]]]:
+    """The SemEval-2022 Task 8 sample's English pairs as (texts, (i, j, -Overall))."""
+    rows = read_semeval(data / "semeval2022_task8_sample")
+    en = [r for r in rows if r["lang1"] == "en" and r["lang2"] == "en"]
+    texts = [r["text1"] for r in en] + [r["text2"] for r in en]
+    return texts, [(i, len(en) + i, -float(r["Overall"])) for i, r in enumerate(en)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     args = parser.parse_args()
-    rows = read_semeval(args.data / "semeval2022_task8_sample")
-    en = [r for r in rows if r["lang1"] == "en" and r["lang2"] == "en"]
-    semeval = (
-        [r["text1"] for r in en] + [r["text2"] for r in en],
-        [(i, len(en) + i, -float(r["Overall"])) for i, r in enumerate(en)],
-    )
-    results = {"semeval en-en (chosen on)": study(*semeval)}
+    results = {"semeval en-en (chosen on)": study(*semeval_en_en(args.data))}
     print(json.dumps(results, indent=1), flush=True)
     results["lee (reported only)"] = study(*read_lee(args.data / "lee2005"))
     out = Path(__file__).parent / "results" / "document_signals.json"
