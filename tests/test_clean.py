@@ -3,6 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from samestory import CleanConfig, clean, repeated_lines
+from samestory.clean import clean_text
 
 
 def test_hyphen_repair_joins_real_words_only():
@@ -51,6 +52,16 @@ def test_boilerplate_lines_and_trailing_share():
     assert c.text == "Storm hits the coast. Thousands lost power."
     kinds = [a.kind for a in c.actions]
     assert kinds.count("boilerplate") == 2
+
+
+def test_trailing_share_is_dropped_without_any_boilerplate_line():
+    # one line of text only: nothing starts a line with boilerplate, the trailer still goes
+    src = "PARIS (AFP) - Ministers agreed to cut the quota by a fifth. Share this article"
+    c = clean(src)
+    assert c.text == "Ministers agreed to cut the quota by a fifth."
+    (action,) = [a for a in c.actions if a.kind == "boilerplate"]
+    assert src[action.start : action.end].strip() == "Share this article"
+    assert clean_text(src) == c.text
 
 
 def test_repeated_lines_are_boilerplate_for_that_source():

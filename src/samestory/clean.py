@@ -358,6 +358,9 @@ def _removal_edits(
                 start = pos + line.index(body[0])
                 edits.append((start, pos + len(line), "", "boilerplate"))
             pos += len(line)
+    # the trailer has its own pre-check: it ends a line of text, so the lines' one (a line
+    # that starts with boilerplate) says nothing about it
+    if config.strip_boilerplate:
         m = _trailer(text) if _may_have_trailer(text) else None
         if m and m.start() > 0:
             edits.append((m.start(), m.end(), "", "boilerplate"))
